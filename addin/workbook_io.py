@@ -1,0 +1,112 @@
+"""Open a workbook someone sent us, safely, or say in Chinese why not.
+
+Every check runs before any library parses the file: not a file, too large,
+not an xlsx/xlsm zip, a truncated zip, a zip bomb, a password-protected
+(encrypted OLE) file, XML with a DTD or entities (billion laughs, external
+entities: refused by defusedxml), a missing part.
+"""
+
+from __future__ import annotations
+
+import re
+import zipfile
+from pathlib import Path
+from xml.etree.ElementTree import Element
+
+from defusedxml import DefusedXmlException
+from defusedxml.ElementTree import fromstring
+
+MAX_FILE_BYTES = 50 * 1024 * 1024         # a filled template is ~100 KB
+MAX_UNPACKED_BYTES = 300 * 1024 * 1024    # all parts together, unpacked
+MAX_RATIO = 200                           # unpacked/packed for any one part of real size
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+NS = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
+      "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships",
+      "rel": "http://schemas.openxmlformats.org/package/2006/relationships"}
+
+
+class WorkbookError(Exception):
+    """A workbook that cannot be read; the message names the file (and the cell)."""
+
+
+def open_checked(path: Path) -> zipfile.ZipFile:
+    """The workbook's zip, after every safety check; raises WorkbookError."""
+    path = Path(path)
+    label = path.name
+    if not path.exists():
+        raise WorkbookError(f"{label}：文件不存在")
+    if not path.is_file():
+        raise WorkbookError(f"{label}：不是文件")
+    size = path.stat().st_size
+    if size > MAX_FILE_BYTES:
+        raise WorkbookError(f"{label}：文件过大（{size / 1024 / 1024:.0f} MB，上限 {MAX_FILE_BYTES // 1024 // 1024} MB）")
+    with path.open("rb") as f:
+        head = f.read(8)
+    if head == OLE_MAGIC:
+        raise WorkbookError(f"{label}：文件有密码保护（已加密）或为旧版 .xls 格式，请另存为无密码的 .xlsx/.xlsm")
+    if not zipfile.is_zipfile(path):
+        raise WorkbookError(f"{label}：不是 Excel 工作簿（.xlsx/.xlsm）或文件已损坏")
+    try:
+        archive = zipfile.ZipFile(path)
+        infos = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError) as error:
+        raise WorkbookError(f"{label}：文件已损坏（{error}）") from None
+    total = 0
+    for info in infos:
+        total += info.file_size
+        if info.file_size > 1024 * 1024 and info.compress_size and info.file_size / info.compress_size > MAX_RATIO:
+            raise WorkbookError(f"{label}：压缩比异常（{info.filename}），疑似压缩炸弹，已拒绝")
+    if total > MAX_UNPACKED_BYTES:
+        raise WorkbookError(f"{label}：解压后过大（{total / 1024 / 1024:.0f} MB），疑似压缩炸弹，已拒绝")
+    names = {i.filename for i in infos}
+    for part in ("[Content_Types].xml", "xl/workbook.xml"):
+        if part not in names:
+            raise WorkbookError(f"{label}：缺少 {part}，不是有效的 Excel 工作簿")
+    bad = archive.testzip() if size < 5 * 1024 * 1024 else None
+    if bad:
+        raise WorkbookError(f"{label}：文件已损坏（{bad} 校验失败）")
+    for name in sorted(names):
+        if name.endswith(".xml") or name.endswith(".rels"):
+            read_xml(archive, name, label)
+    return archive
+
+
+def read_xml(archive: zipfile.ZipFile, name: str, label: str) -> Element:
+    try:
+        data = archive.read(name)
+    except (zipfile.BadZipFile, OSError, EOFError) as error:
+        raise WorkbookError(f"{label}：文件已损坏（{name}：{error}）") from None
+    try:
+        return fromstring(data, forbid_dtd=True)
+    except DefusedXmlException:
+        raise WorkbookError(f"{label}：{name} 含有 DTD 或实体声明（XML 攻击），已拒绝") from None
+    except Exception as error:  # ParseError and friends
+        raise WorkbookError(f"{label}：{name} 不是有效的 XML（{error}）") from None
+
+
+def defined_names(path: Path) -> dict[str, tuple[str, str]]:
+    """Workbook-level defined names → (sheet, reference without $)."""
+    archive = zipfile.ZipFile(path)
+    root = read_xml(archive, "xl/workbook.xml", Path(path).name)
+    names: dict[str, tuple[str, str]] = {}
+    for node in root.iterfind("m:definedNames/m:definedName", NS):
+        if node.get("localSheetId") is not None or node.get("name", "").startswith("_xlnm."):
+            continue
+        match = re.fullmatch(r"'?(.+?)'?!(\$?[A-Z]+\$?\d+(?::\$?[A-Z]+\$?\d+)?)", (node.text or "").strip())
+        if match:
+            names[node.get("name")] = (match.group(1).replace("''", "'"), match.group(2).replace("$", ""))
+    return names
+
+
+def sheet_paths(path: Path) -> dict[str, str]:
+    """Sheet name → part name inside the zip (xl/worksheets/sheetN.xml)."""
+    archive = zipfile.ZipFile(path)
+    label = Path(path).name
+    workbook = read_xml(archive, "xl/workbook.xml", label)
+    rels = read_xml(archive, "xl/_rels/workbook.xml.rels", label)
+    targets = {r.get("Id"): r.get("Target") for r in rels.iterfind("rel:Relationship", NS)}
+    out = {}
+    for sheet in workbook.iterfind("m:sheets/m:sheet", NS):
+        target = targets[sheet.get(f"{{{NS['r']}}}id")]
+        out[sheet.get("name")] = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+    return out
