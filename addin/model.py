@@ -143,21 +143,26 @@ def score_calls(rubric: Rubric | None = None) -> dict[str, Call]:
     }
 
 
+def jx_functions() -> dict[str, object]:
+    """Every JX worksheet function by name."""
+    import udfs
+
+    return {name: getattr(udfs, name) for name in udfs.__all__ if name.startswith("JX_")}
+
+
+def evaluate_arg(arg: "Call | str | int", values: Mapping[str, object], functions: Mapping[str, object]):
+    """One argument's value: a nested call, a derived cell, a named input or a literal."""
+    if isinstance(arg, Call):
+        return evaluate(arg, values, functions)
+    if isinstance(arg, int):
+        return arg
+    links = derived()
+    if arg in links:
+        return evaluate(links[arg], values, functions)
+    return values.get(arg)
+
+
 def evaluate(call: Call, values: Mapping[str, object], functions: Mapping[str, object] | None = None):
     """Compute ``call`` from input values with the JX functions (raises JXInputError)."""
-    if functions is None:
-        import udfs
-
-        functions = {name: getattr(udfs, name) for name in udfs.__all__ if name.startswith("JX_")}
-    links = derived()
-
-    def value_of(arg):
-        if isinstance(arg, Call):
-            return evaluate(arg, values, functions)
-        if isinstance(arg, int):
-            return arg
-        if arg in links:
-            return evaluate(links[arg], values, functions)
-        return values.get(arg)
-
-    return functions[call.function](*[value_of(a) for a in call.args])
+    functions = functions if functions is not None else jx_functions()
+    return functions[call.function](*[evaluate_arg(a, values, functions) for a in call.args])

@@ -373,6 +373,8 @@ def _self_evaluation(wb: Workbook, ws: Worksheet, filled: Filled) -> None:
             cell.protection = UNLOCKED
         _cell(ws, f"G{row}", f'=IF(OR(C{row}="",C{row}=0),"",E{row}/C{row})', fmt="0.00%", align=CENTER)
     last = first + TASK_ROWS - 1
+    _define(wb, "任务预算数", SELF_SHEET, f"$C${first}:$C${last}")
+    _define(wb, "任务执行数", SELF_SHEET, f"$E${first}:$E${last}")
     total_row = last + 1
     _cell(ws, f"A{total_row}", "金额合计", font=BOLD, align=CENTER)
     for col in "CDEF":
@@ -394,6 +396,8 @@ def _self_evaluation(wb: Workbook, ws: Worksheet, filled: Filled) -> None:
             cell.protection = UNLOCKED
         _cell(ws, f"F{row}", f'=IF(AND(D{row}="",E{row}=""),"",JX_TARGET_MET(D{row},E{row}))', align=CENTER)
     last = first + TARGET_ROWS - 1
+    _define(wb, "预期指标值", SELF_SHEET, f"$D${first}:$D${last}")
+    _define(wb, "实际完成值", SELF_SHEET, f"$E${first}:$E${last}")
     _define(wb, "指标达成情况", SELF_SHEET, f"$F${first}:$F${last}")
     summary = last + 1
     _cell(ws, f"A{summary}", "已填指标数", font=BOLD)

@@ -1,0 +1,244 @@
+"""Audit a filled workbook: recompute every indicator with the canonical rules.
+
+What the workbook shows (cached results, or scores typed by hand) is set
+against what the rules give from the workbook's own inputs, indicator by
+indicator, with the reason for each deduction in the report's style. Inputs
+that contradict each other are flagged too. Nothing here writes to the file.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import udfs
+from jx.errors import JXInputError, message_in_cell
+from jx.excel import excel_round
+from jx.rubric import Rubric, load_rubric
+from jx.targets import target_met
+
+from . import model
+from .reading import EXCEL_ERROR_TEXT, WorkbookData, read_workbook
+from .template import INPUT_SHEET, SCORE_SHEET, SELF_SHEET, score_name
+from .workbook_io import WorkbookError
+
+TOLERANCE = 0.005  # half a unit of the second decimal: scores are shown to 2 decimals
+
+
+@dataclass
+class Finding:
+    indicator: str
+    name: str
+    level1: str
+    max: float
+    claimed: Any
+    recomputed: float | None
+    error: str | None = None
+    notes: tuple[str, ...] = ()
+
+    @property
+    def difference(self) -> float | None:
+        if _is_number(self.claimed) and self.recomputed is not None:
+            return excel_round(self.claimed - self.recomputed, 2)
+        return None
+
+    @property
+    def status(self) -> str:
+        """一致 / 不一致 / 未计算 / 输入错误."""
+        if self.error is not None:
+            shown = message_in_cell(self.claimed)
+            return "一致（输入错误）" if shown == self.error else "输入错误"
+        if self.claimed is None:
+            return "未计算"
+        if not _is_number(self.claimed) or abs(self.claimed - self.recomputed) >= TOLERANCE:
+            return "不一致"
+        return "一致"
+
+    @property
+    def agrees(self) -> bool:
+        return self.status.startswith("一致")
+
+
+@dataclass
+class AuditReport:
+    file: str
+    department: Any = None
+    year: Any = None
+    findings: list[Finding] = field(default_factory=list)
+    claimed_total: Any = None
+    total: float | None = None
+    claimed_grade: Any = None
+    grade: str | None = None
+    targets: int = 0
+    missed_targets: list[dict[str, Any]] = field(default_factory=list)
+    flags: list[str] = field(default_factory=list)
+    error: str | None = None
+
+    @property
+    def disagreements(self) -> list[Finding]:
+        return [f for f in self.findings if not f.agrees]
+
+    @property
+    def ok(self) -> bool:
+        total_agrees = (self.total is not None and _is_number(self.claimed_total)
+                        and abs(self.claimed_total - self.total) < TOLERANCE)
+        return (self.error is None and not self.disagreements and not self.flags
+                and total_agrees and self.claimed_grade == self.grade)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        for finding, raw in zip(self.findings, data["findings"]):
+            raw["difference"] = finding.difference
+            raw["status"] = finding.status
+        data["ok"] = self.ok
+        return data
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _input_values(data: WorkbookData, rubric: Rubric) -> dict[str, Any]:
+    return {f.name: data.value(f.name) for f in model.fields(rubric)}
+
+
+def _located(message: str, call: model.Call, data: WorkbookData) -> str:
+    """Add the cell of the input a message names, so the user knows where to look."""
+    names = sorted(_names_in(call), key=len, reverse=True)
+    for name in names:
+        if message.startswith(name) and data.has(name):
+            return f"{message}（{data.where(name)}）"
+    cells = "、".join(f"{n}={data.where(n)}" for n in _names_in(call) if data.has(n))
+    return f"{message}（相关输入：{cells}）" if cells else message
+
+
+def _names_in(call: model.Call) -> list[str]:
+    names: list[str] = []
+    links = model.derived()
+    for arg in call.args:
+        if isinstance(arg, model.Call):
+            names += _names_in(arg)
+        elif isinstance(arg, str):
+            names += _names_in(links[arg]) if arg in links else [arg]
+    return names
+
+
+def _recompute(call: model.Call, values: dict[str, Any]):
+    functions = model.jx_functions()
+    args = [model.evaluate_arg(a, values, functions) for a in call.args]
+    return udfs.SCORE_RULES[call.function](*args)
+
+
+def _targets(data: WorkbookData, rubric: Rubric) -> tuple[int, list[dict[str, Any]], list[str]]:
+    """Rows of 年度绩效指标完成情况: how many, which were missed, which could not be read."""
+    if not data.has("预期指标值"):
+        return 0, [], []
+    goals = data.column("预期指标值")
+    actuals = dict(data.column("实际完成值"))
+    sheet, _ = data.names["预期指标值"]
+    count, missed, problems = 0, [], []
+    for row, goal in goals:
+        actual = actuals.get(row)
+        if goal is None and actual is None:
+            continue
+        count += 1
+        name = data.cell(sheet, f"C{row}")
+        try:
+            met = target_met(goal, actual, rubric)
+        except JXInputError as error:
+            problems.append(f"{sheet}!D{row}:E{row}（{name}）：{error}")
+            continue
+        if not met:
+            missed.append({"row": row, "name": name, "target": goal, "actual": actual})
+    return count, missed, problems
+
+
+def _sum_column(data: WorkbookData, name: str) -> float | None:
+    if not data.has(name):
+        return None
+    values = [v for _row, v in data.column(name) if v is not None]
+    if not values or not all(_is_number(v) for v in values):
+        return None
+    return sum(values)
+
+
+def audit_data(data: WorkbookData, rubric: Rubric | None = None) -> AuditReport:
+    rubric = rubric or load_rubric()
+    report = AuditReport(file=data.path.name)
+    values = _input_values(data, rubric)
+    report.department, report.year = values.get("部门名称"), values.get("预算年度")
+    calls = model.score_calls(rubric)
+    for ind in rubric.indicators:
+        claimed = data.value(score_name(ind.id))
+        finding = Finding(ind.id, ind.name, ind.level1, ind.max, claimed, None)
+        try:
+            score = _recompute(calls[ind.id], values)
+            finding.recomputed, finding.notes = score.points, score.notes
+        except JXInputError as error:
+            finding.error = error.message
+            finding.notes = (_located(error.message, calls[ind.id], data),)
+        report.findings.append(finding)
+
+    if all(f.recomputed is not None for f in report.findings):
+        report.total = excel_round(sum(f.recomputed for f in report.findings), rubric.decimals)
+        report.grade = udfs.JX_GRADE(report.total)
+    report.claimed_total = data.value("综合评分") if data.has("综合评分") else None
+    report.claimed_grade = data.value("评分等级") if data.has("评分等级") else None
+
+    report.targets, report.missed_targets, problems = _targets(data, rubric)
+    report.flags += [f"年度绩效指标无法判断：{p}" for p in problems]
+    _cross_checks(report, values, data, rubric)
+    return report
+
+
+def _cross_checks(report: AuditReport, values: dict[str, Any], data: WorkbookData, rubric: Rubric) -> None:
+    """Inputs and results that contradict each other."""
+    effect = next(f for f in report.findings if f.indicator == "effect")
+    if effect.recomputed == effect.max and report.missed_targets:
+        shown = "、".join(f"{m['name']}（{m['target']}→{m['actual']}）" for m in report.missed_targets[:6])
+        more = "等" if len(report.missed_targets) > 6 else ""
+        report.flags.append(f"效果性得满分 {effect.max:g} 分，但年度绩效指标有 {len(report.missed_targets)} 项未达成："
+                            f"{shown}{more}；评分标准要求“未实现绩效目标的酌情扣分”")
+    budget, spent = _sum_column(data, "任务预算数"), _sum_column(data, "任务执行数")
+    total_budget, q4 = values.get("预算总指标"), values.get("四季度累计支出")
+    if budget is not None and _is_number(total_budget) and abs(budget - total_budget) >= 0.005:
+        report.flags.append(f"自评表主要任务预算数合计 {budget:,.2f} 元与预算总指标 {total_budget:,.2f} 元不符")
+    if spent is not None and _is_number(q4) and abs(spent - q4) >= 0.005:
+        report.flags.append(f"自评表主要任务执行数合计 {spent:,.2f} 元与四季度末累计支出 {q4:,.2f} 元不符")
+    shown_scores = [f.claimed for f in report.findings]
+    if all(_is_number(s) for s in shown_scores) and _is_number(report.claimed_total):
+        arithmetic = excel_round(sum(shown_scores), rubric.decimals)
+        if abs(arithmetic - report.claimed_total) >= TOLERANCE:
+            report.flags.append(f"综合评分 {report.claimed_total:g} 与各指标分数之和 {arithmetic:g} 不符")
+        try:
+            implied = udfs.JX_GRADE(report.claimed_total)
+        except JXInputError:
+            implied = None
+        if report.claimed_grade not in (None, implied):
+            report.flags.append(f"评分等级“{report.claimed_grade}”与综合评分 {report.claimed_total:g} 对应的等级“{implied}”不符")
+    if isinstance(report.claimed_total, str) and report.claimed_total in EXCEL_ERROR_TEXT and report.total is not None:
+        report.flags.append(f"综合评分显示 {report.claimed_total}，复核可得 {report.total:g}")
+
+
+def audit_file(path: Path, rubric: Rubric | None = None) -> AuditReport:
+    """Audit one workbook; a file that cannot be read gives a report with ``error`` set."""
+    path = Path(path)
+    try:
+        data = read_workbook(path, sheets=(INPUT_SHEET, SCORE_SHEET, SELF_SHEET))
+        return audit_data(data, rubric)
+    except WorkbookError as error:
+        return AuditReport(file=path.name, error=str(error))
+
+
+def deduction_reasons(report: AuditReport) -> list[str]:
+    """Every deduction, in the report's style: ``编外人员控制率（扣1分）：…``."""
+    lines = []
+    for f in report.findings:
+        if f.recomputed is not None and f.recomputed < f.max:
+            lines.append(f"{f.name}（扣{excel_round(f.max - f.recomputed, 2):g}分）：{'；'.join(f.notes)}")
+    return lines
+
+
+__all__ = ["AuditReport", "Finding", "audit_data", "audit_file", "deduction_reasons"]

@@ -1,0 +1,59 @@
+"""Build the committed artifacts: the template and the filled example.
+
+Both are deterministic, so a test can rebuild them and compare bytes: the
+committed files never drift from the code and the rubric data.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import tomllib
+from pathlib import Path
+
+from .atomic import write_atomically
+from .template import Filled, workbook_bytes
+from .vba_parts import vba_project
+
+ROOT = Path(__file__).resolve().parent.parent
+TEMPLATE = ROOT / "workbook_template.xlsm"
+EXAMPLE = ROOT / "examples" / "shenzhen-sast-2020.xlsm"
+EXAMPLE_INPUTS = ROOT / "examples" / "shenzhen-sast-2020.toml"
+EXAMPLE_TABLES = ROOT / "examples" / "reference-tables.toml"
+
+
+def example_filled() -> Filled:
+    with EXAMPLE_INPUTS.open("rb") as f:
+        inputs = tomllib.load(f)["inputs"]
+    with EXAMPLE_TABLES.open("rb") as f:
+        tables = tomllib.load(f)
+    return Filled(inputs, tables["task"], tables["target"])
+
+
+def template_bytes() -> bytes:
+    return workbook_bytes(vba=vba_project())
+
+
+def example_bytes() -> bytes:
+    """The filled example, recalculated, so any viewer shows its scores."""
+    from .cached import with_values
+    from .recalc import recalculate
+
+    with tempfile.TemporaryDirectory(prefix="jx-example-") as tmp:
+        plain = Path(tmp) / EXAMPLE.name
+        plain.write_bytes(workbook_bytes(example_filled(), vba=vba_project()))
+        return with_values(plain, recalculate(plain).values)
+
+
+def build_all() -> list[Path]:
+    write_atomically(TEMPLATE, template_bytes())
+    write_atomically(EXAMPLE, example_bytes())
+    return [TEMPLATE, EXAMPLE]
+
+
+def stale() -> list[str]:
+    """The committed artifacts that differ from a fresh build."""
+    problems = []
+    for path, fresh in ((TEMPLATE, template_bytes), (EXAMPLE, example_bytes)):
+        if not path.exists() or path.read_bytes() != fresh():
+            problems.append(str(path.relative_to(ROOT)))
+    return problems

@@ -1,0 +1,93 @@
+"""Read what a filled workbook shows: named inputs and cached results.
+
+python-calamine reads the cell values (for a formula cell: the value last
+calculated, or blank if it never was); the defined names, parsed from
+``xl/workbook.xml``, say where each named input and score lives. The file has
+passed :func:`addin.workbook_io.open_checked` before any of this runs.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from openpyxl.utils.cell import column_index_from_string
+
+from .workbook_io import WorkbookError, defined_names, open_checked
+
+EXCEL_ERROR_TEXT = ("#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A")
+
+
+def _split(ref: str) -> tuple[int, int]:
+    match = re.fullmatch(r"([A-Z]+)(\d+)", ref)
+    if not match:
+        raise ValueError(ref)
+    return int(match.group(2)) - 1, column_index_from_string(match.group(1)) - 1
+
+
+@dataclass
+class WorkbookData:
+    path: Path
+    names: dict[str, tuple[str, str]]
+    sheets: dict[str, tuple[tuple[int, int], list[list[Any]]]] = field(default_factory=dict)
+
+    def cell(self, sheet: str, ref: str) -> Any:
+        """A cell's value; None for an empty cell (calamine gives "")."""
+        if sheet not in self.sheets:
+            raise WorkbookError(f"{self.path.name}：缺少工作表“{sheet}”")
+        (top, left), rows = self.sheets[sheet]
+        row, col = _split(ref)
+        row, col = row - top, col - left
+        if 0 <= row < len(rows) and 0 <= col < len(rows[row]):
+            value = rows[row][col]
+            return None if value == "" else value
+        return None
+
+    def has(self, name: str) -> bool:
+        return name in self.names
+
+    def where(self, name: str) -> str:
+        sheet, ref = self._name(name)
+        return f"{sheet}!{ref}"
+
+    def _name(self, name: str) -> tuple[str, str]:
+        if name not in self.names:
+            raise WorkbookError(f"{self.path.name}：缺少名称“{name}”（不是本模板生成的工作簿，或名称被删除）")
+        return self.names[name]
+
+    def value(self, name: str) -> Any:
+        sheet, ref = self._name(name)
+        return self.cell(sheet, ref.split(":")[0])
+
+    def column(self, name: str) -> list[tuple[int, Any]]:
+        """(row number, value) for every cell of a one-column named range."""
+        sheet, ref = self._name(name)
+        first, last = ref.split(":")
+        (r1, c1), (r2, _c2) = _split(first), _split(last)
+        col = re.match(r"[A-Z]+", first).group(0)
+        return [(r + 1, self.cell(sheet, f"{col}{r + 1}")) for r in range(r1, r2 + 1)]
+
+
+def read_workbook(path: Path, sheets: tuple[str, ...] | None = None) -> WorkbookData:
+    """Check, then read the named cells' workbook; raises WorkbookError with a Chinese message."""
+    from python_calamine import CalamineWorkbook
+
+    path = Path(path)
+    open_checked(path).close()
+    data = WorkbookData(path=path, names=defined_names(path))
+    try:
+        book = CalamineWorkbook.from_path(str(path))
+        wanted = sheets if sheets is not None else tuple(book.sheet_names)
+        for name in wanted:
+            if name not in book.sheet_names:
+                continue
+            sheet = book.get_sheet_by_name(name)
+            data.sheets[name] = (tuple(sheet.start or (0, 0)), sheet.to_python(skip_empty_area=False))
+        book.close()
+    except WorkbookError:
+        raise
+    except Exception as error:  # calamine's own errors: corrupt zip member, bad XML
+        raise WorkbookError(f"{path.name}：无法读取（{type(error).__name__}: {error}）") from None
+    return data
