@@ -80,9 +80,9 @@ def excel_errors(f: Callable) -> Callable:
     """Raise input errors in the form Excel shows as a short message."""
 
     @functools.wraps(f)
-    def wrapper(*args: Any) -> Any:
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
-            return f(*args)
+            return f(*args, **kwargs)
         except JXInputError as error:
             if _EXCEL_ERROR is None or isinstance(error, _EXCEL_ERROR):
                 raise
