@@ -137,6 +137,7 @@ def _targets(data: WorkbookData, rubric: Rubric) -> tuple[int, list[dict[str, An
         return 0, [], []
     goals = data.column("预期指标值")
     actuals = dict(data.column("实际完成值"))
+    labels = dict(data.column("预期指标值", offset=-1))  # 三级指标 stands left of 预期指标值
     sheet, _ = data.names["预期指标值"]
     count, missed, problems = 0, [], []
     for row, goal in goals:
@@ -144,7 +145,7 @@ def _targets(data: WorkbookData, rubric: Rubric) -> tuple[int, list[dict[str, An
         if goal is None and actual is None:
             continue
         count += 1
-        name = data.cell(sheet, f"C{row}")
+        name = labels.get(row)
         try:
             met = target_met(goal, actual, rubric)
         except JXInputError as error:

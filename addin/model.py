@@ -8,6 +8,7 @@ same :class:`Call` tree.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -46,7 +47,12 @@ def _render(arg: "Call | str | int") -> str:
 
 def fields(rubric: Rubric | None = None) -> tuple[Field, ...]:
     """Every input of the rubric, in the order 基础数据 lists them."""
-    rubric = rubric or load_rubric()
+    return _fields((rubric or load_rubric()).id)
+
+
+@functools.cache
+def _fields(edition: str) -> tuple[Field, ...]:
+    rubric = load_rubric(edition)
 
     def checks(indicator_id: str) -> list[Field]:
         ind = rubric.indicator(indicator_id)
@@ -107,15 +113,25 @@ def exec_rate_name(quarter: str) -> str:
     return f"{quarter}执行率"
 
 
-def derived(rubric: Rubric | None = None) -> dict[str, Call]:
-    """Named formula cells between inputs and scores (the 预算执行 sheet)."""
+@functools.cache
+def _derived() -> dict[str, Call]:
     return {exec_rate_name(q): Call("JX_EXEC_RATE", (f"{q}累计支出", "预算总指标", "冻结资金"))
             for q in QUARTERS}
 
 
+def derived(rubric: Rubric | None = None) -> dict[str, Call]:
+    """Named formula cells between inputs and scores (the 预算执行 sheet)."""
+    return dict(_derived())
+
+
 def score_calls(rubric: Rubric | None = None) -> dict[str, Call]:
     """The formula behind each 三级指标's 分数, keyed by indicator id."""
-    rubric = rubric or load_rubric()
+    return dict(_score_calls((rubric or load_rubric()).id))
+
+
+@functools.cache
+def _score_calls(edition: str) -> dict[str, Call]:
+    rubric = load_rubric(edition)
     return {
         "budget_fit": Call("JX_BUDGET_FIT_SCORE", _check_names(rubric, "budget_fit")),
         "budget_norm": Call("JX_BUDGET_NORM_SCORE", ("预算编制不符合项数",)),
@@ -156,7 +172,7 @@ def evaluate_arg(arg: "Call | str | int", values: Mapping[str, object], function
         return evaluate(arg, values, functions)
     if isinstance(arg, int):
         return arg
-    links = derived()
+    links = _derived()
     if arg in links:
         return evaluate(links[arg], values, functions)
     return values.get(arg)

@@ -61,13 +61,25 @@ class WorkbookData:
         sheet, ref = self._name(name)
         return self.cell(sheet, ref.split(":")[0])
 
-    def column(self, name: str) -> list[tuple[int, Any]]:
-        """(row number, value) for every cell of a one-column named range."""
+    def column(self, name: str, offset: int = 0) -> list[tuple[int, Any]]:
+        """(row number, value) for every cell of a one-column named range.
+
+        ``offset`` reads the column that many places to the right instead
+        (the 三级指标 names beside the 预期指标值, say).
+        """
         sheet, ref = self._name(name)
         first, last = ref.split(":")
-        (r1, c1), (r2, _c2) = _split(first), _split(last)
-        col = re.match(r"[A-Z]+", first).group(0)
-        return [(r + 1, self.cell(sheet, f"{col}{r + 1}")) for r in range(r1, r2 + 1)]
+        (r1, col), (r2, _c2) = _split(first), _split(last)
+        if sheet not in self.sheets:
+            raise WorkbookError(f"{self.path.name}：缺少工作表“{sheet}”")
+        (top, left), rows = self.sheets[sheet]
+        col = col + offset - left
+        out = []
+        for r in range(r1, r2 + 1):
+            row = rows[r - top] if 0 <= r - top < len(rows) else ()
+            value = row[col] if 0 <= col < len(row) else None
+            out.append((r + 1, None if value == "" else value))
+        return out
 
 
 def read_workbook(path: Path, sheets: tuple[str, ...] | None = None) -> WorkbookData:

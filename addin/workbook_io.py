@@ -8,6 +8,7 @@ entities: refused by defusedxml), a missing part.
 
 from __future__ import annotations
 
+import html
 import re
 import zipfile
 from pathlib import Path
@@ -101,17 +102,29 @@ def read_xml(archive: zipfile.ZipFile, name: str, label: str) -> Element:
         raise WorkbookError(f"{label}：{name} 不是有效的 XML（{error}）") from None
 
 
+_DEFINED_NAME = re.compile(r"<(?:\w+:)?definedName\b([^>]*)>([^<]*)</(?:\w+:)?definedName>")
+_ATTR = re.compile(r'(\w+)="([^"]*)"')
+_TARGET = re.compile(r"'?(.+?)'?!(\$?[A-Z]+\$?\d+(?::\$?[A-Z]+\$?\d+)?)")
+
+
 def defined_names(path: Path) -> dict[str, tuple[str, str]]:
-    """Workbook-level defined names → (sheet, reference without $)."""
-    archive = zipfile.ZipFile(path)
-    root = read_xml(archive, "xl/workbook.xml", Path(path).name)
+    """Workbook-level defined names → (sheet, reference without $).
+
+    A regular expression over ``xl/workbook.xml`` rather than an XML parser:
+    this runs once per file in a batch of thousands, and :func:`open_checked`
+    has already refused any DTD, so no entity can hide in the text.
+    """
+    with zipfile.ZipFile(path) as archive:
+        text = archive.read("xl/workbook.xml").decode("utf-8")
     names: dict[str, tuple[str, str]] = {}
-    for node in root.iterfind("m:definedNames/m:definedName", NS):
-        if node.get("localSheetId") is not None or node.get("name", "").startswith("_xlnm."):
+    for attrs, body in _DEFINED_NAME.findall(text):
+        attributes = dict(_ATTR.findall(attrs))
+        name = html.unescape(attributes.get("name", ""))
+        if "localSheetId" in attributes or name.startswith("_xlnm."):
             continue
-        match = re.fullmatch(r"'?(.+?)'?!(\$?[A-Z]+\$?\d+(?::\$?[A-Z]+\$?\d+)?)", (node.text or "").strip())
+        match = _TARGET.fullmatch(html.unescape(body).strip())
         if match:
-            names[node.get("name")] = (match.group(1).replace("''", "'"), match.group(2).replace("$", ""))
+            names[name] = (match.group(1).replace("''", "'"), match.group(2).replace("$", ""))
     return names
 
 

@@ -9,6 +9,7 @@ is met unless the actual value says it was not (未开展, 不及时, 未保障�
 
 from __future__ import annotations
 
+import functools
 import numbers
 import re
 from dataclasses import dataclass
@@ -73,6 +74,19 @@ def _compare(op: str, actual: float, target: float) -> bool:
 def target_met(target: object, actual: object, rubric: Rubric | None = None) -> bool:
     """TRUE when the actual value reaches the target, by the readings above."""
     rubric = rubric or load_rubric()
+    try:
+        return _target_met_cached(target, actual, rubric.id)
+    except TypeError:  # an unhashable argument (a range): no caching
+        return _target_met(target, actual, rubric)
+
+
+@functools.lru_cache(maxsize=8192)
+def _target_met_cached(target: object, actual: object, edition: str) -> bool:
+    # The same few targets ("及时", "有效保障", "100%") fill most rows of every workbook.
+    return _target_met(target, actual, load_rubric(edition))
+
+
+def _target_met(target: object, actual: object, rubric: Rubric) -> bool:
     _reject_blank_and_errors(target, "预期指标值")
     _reject_blank_and_errors(actual, "实际完成值")
     if isinstance(target, bool) or isinstance(actual, bool):
