@@ -155,6 +155,7 @@ def _instructions(ws: Worksheet, rubric: Rubric) -> None:
     for row, (text, font) in enumerate(lines, start=1):
         _cell(ws, f"A{row}", text, font=font, align=Alignment(vertical="center"), border=False)
     ws.column_dimensions["A"].width = 120
+    ws.protection.sheet = True
     _print_setup(ws, "1:1")
 
 
@@ -214,15 +215,19 @@ def _inputs(wb: Workbook, ws: Worksheet, rubric: Rubric, values: Mapping[str, ob
 
 # ------------------------------------------------------------------ 评分表
 
-def _scores(wb: Workbook, ws: Worksheet, rubric: Rubric) -> None:
-    last_col = "I"
+def _title_block(ws: Worksheet, title: str, last_col: str) -> None:
+    """The official tables' head: title, then 部门名称 and 预算年度 from the inputs."""
     ws.merge_cells(f"A1:{last_col}1")
-    _cell(ws, "A1", "部门整体支出绩效评分表", font=TITLE_FONT, align=CENTER, border=False)
+    _cell(ws, "A1", title, font=TITLE_FONT, align=CENTER, border=False)
     _cell(ws, "A2", "部门（单位）名称", font=BOLD, border=False)
     ws.merge_cells("B2:D2")
     _cell(ws, "B2", "=部门名称", border=False)
     _cell(ws, "E2", "预算年度", font=BOLD, border=False)
     _cell(ws, "F2", "=预算年度", border=False, align=Alignment(horizontal="left"))
+
+
+def _scores(wb: Workbook, ws: Worksheet, rubric: Rubric) -> None:
+    _title_block(ws, "部门整体支出绩效评分表", "I")
     _cell(ws, "G2", f"评分标准：{rubric.id}", border=False)
     ws.merge_cells("A3:D3")
     _cell(ws, "A3", "评价指标", font=BOLD, fill=HEADER_FILL, align=CENTER)
@@ -348,13 +353,7 @@ def _exec(wb: Workbook, ws: Worksheet, rubric: Rubric) -> None:
 # ------------------------------------------------------------------ 自评表
 
 def _self_evaluation(wb: Workbook, ws: Worksheet, filled: Filled) -> None:
-    ws.merge_cells("A1:G1")
-    _cell(ws, "A1", "部门（单位）整体支出绩效目标完成情况自评表", font=TITLE_FONT, align=CENTER, border=False)
-    _cell(ws, "A2", "部门（单位）名称", font=BOLD, border=False)
-    ws.merge_cells("B2:D2")
-    _cell(ws, "B2", "=部门名称", border=False)
-    _cell(ws, "E2", "预算年度", font=BOLD, border=False)
-    _cell(ws, "F2", "=预算年度", border=False, align=Alignment(horizontal="left"))
+    _title_block(ws, "部门（单位）整体支出绩效目标完成情况自评表", "G")
 
     # 年度主要任务完成情况
     ws.merge_cells("A3:G3")
