@@ -66,6 +66,12 @@ def _negated(actual: object, rubric: Rubric) -> bool:
     return isinstance(actual, str) and any(w in actual for w in rubric.target_met["negations"])
 
 
+def _number_text(value: numbers.Real) -> str:
+    """A number typed as a target, written out in full (1234567, not 1.23457e+06)."""
+    value = float(value)
+    return str(int(value)) if value.is_integer() else repr(value)
+
+
 def _compare(op: str, actual: float, target: float) -> bool:
     return {">=": actual >= target, ">": actual > target, "<=": actual <= target,
             "<": actual < target, "==": actual == target}[op]
@@ -80,7 +86,7 @@ def target_met(target: object, actual: object, rubric: Rubric | None = None) -> 
         return _target_met(target, actual, rubric)
 
 
-@functools.lru_cache(maxsize=8192)
+@functools.lru_cache(maxsize=8192, typed=True)  # typed: TRUE must not hit the entry of 1
 def _target_met_cached(target: object, actual: object, edition: str) -> bool:
     # The same few targets ("及时", "有效保障", "100%") fill most rows of every workbook.
     return _target_met(target, actual, load_rubric(edition))
@@ -91,7 +97,7 @@ def _target_met(target: object, actual: object, rubric: Rubric) -> bool:
     _reject_blank_and_errors(actual, "实际完成值")
     if isinstance(target, bool) or isinstance(actual, bool):
         raise JXInputError("预期指标值和实际完成值不能是逻辑值")
-    target_text = str(target).strip() if not isinstance(target, numbers.Real) else f"{target:g}"
+    target_text = str(target).strip() if not isinstance(target, numbers.Real) else _number_text(target)
     for word in rubric.target_met["approximate"]:
         target_text = target_text.replace(word, "")
 

@@ -155,3 +155,14 @@ def test_excel_error_class_on_windows(monkeypatch):
     assert info.value.description == "错误：编外人数不能为负数"
     assert info.value.scode == 0x80020009
     assert str(info.value) == "编外人数不能为负数"
+
+
+def test_target_met_reads_large_numeric_targets_in_full():
+    assert udfs.JX_TARGET_MET(1234567, 1234567) is True
+    assert udfs.JX_TARGET_MET(1234567, 1234566) is False
+
+
+def test_target_met_cache_does_not_confuse_true_with_one():
+    assert udfs.JX_TARGET_MET(1, "1") is True
+    with pytest.raises(JXInputError, match="不能是逻辑值"):
+        udfs.JX_TARGET_MET(True, "1")
