@@ -1,0 +1,244 @@
+"""``jx export``: the same workbook with every JX call replaced by a native formula.
+
+For offices on WPS, machines where Python cannot be installed, and auditors
+who open a workbook with no add-in: the copy keeps the layout, inputs, defined
+names, formatting, data validation and sheet protection; its formulas are the
+native text of :mod:`addin.native`, each converted cell carries a comment
+naming the JX formula it stands for, and there are no macros (no VBA project,
+no hidden ``xlwings.conf`` sheet). Excel, WPS and LibreOffice recalculate it on
+opening (``fullCalcOnLoad``).
+
+``JX_TARGET_MET`` reads its target text step by step in helper cells on its own
+row; they sit in hidden columns to the right of the table, each headed with
+the step it computes.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from copy import copy
+from pathlib import Path
+
+from openpyxl.comments import Comment
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.formula import ArrayFormula
+from openpyxl.workbook.workbook import Workbook
+from openpyxl.worksheet.worksheet import Worksheet
+
+from jx.rubric import Rubric, editions, load_rubric
+
+from .atomic import write_atomically
+from .native import MAX_FORMULA_CHARS, MAX_NESTING, HelperColumns, NativeFormulaError, native_formula, nesting_depth
+from .template import SCORE_SHEET, normalize_zip
+from .workbook_io import WorkbookError, open_checked
+
+CONF_SHEET = "xlwings.conf"
+INSTRUCTIONS_SHEET = "填报说明"
+COMMENT_AUTHOR = "jx export"
+_JX_CALL = re.compile(r"(?<![\w.$])JX_[A-Za-z0-9_]+\s*\(", re.I)
+_EDITION = re.compile(r"评分标准：\s*(\S+)")
+
+
+def export_workbook(src: Path, dst: Path, rubric: Rubric | None = None) -> Path:
+    """Write the native-formula copy of ``src`` to ``dst`` (an .xlsx); ``src`` is only read.
+
+    ``rubric`` defaults to the edition the workbook names on 评分表 (评分标准：…),
+    else the edition in force. Raises :class:`WorkbookError` with a Chinese message.
+    """
+    src, dst = Path(src), Path(dst)
+    if dst.suffix.lower() != ".xlsx":
+        raise WorkbookError(f"{dst.name}：无宏副本应保存为 .xlsx 文件")
+    if _same_file(src, dst):
+        raise WorkbookError(f"{dst.name}：输出文件不能与原文件相同，原文件不会被改写")
+    open_checked(src).close()
+    try:
+        from openpyxl import load_workbook
+
+        wb = load_workbook(src, keep_vba=False)
+    except Exception as error:  # openpyxl's own errors on a damaged part
+        raise WorkbookError(f"{src.name}：无法读取（{type(error).__name__}: {error}）") from None
+    rubric = rubric or _edition_of(wb)
+    if CONF_SHEET in wb.sheetnames:
+        wb.remove(wb[CONF_SHEET])
+    helper_columns: dict[str, tuple[int, int]] = {}
+    for ws in wb.worksheets:
+        span = _convert_sheet(ws, rubric, src.name)
+        if span:
+            helper_columns[ws.title] = span
+    _convert_names(wb, rubric, src.name)
+    _note_in_instructions(wb, helper_columns)
+    wb.calculation.fullCalcOnLoad = True  # Excel, WPS and LibreOffice recompute on opening
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    write_atomically(dst, normalize_zip(buffer.getvalue()))
+    return dst
+
+
+def _same_file(src: Path, dst: Path) -> bool:
+    if dst.exists() and src.exists():
+        return src.samefile(dst)
+    return src.resolve() == dst.resolve()
+
+
+def _edition_of(wb: Workbook) -> Rubric:
+    """The edition the template wrote on 评分表 (``评分标准：shenzhen-2020``), else the default."""
+    if SCORE_SHEET in wb.sheetnames:
+        for row in wb[SCORE_SHEET].iter_rows(max_row=4):
+            for cell in row:
+                match = _EDITION.search(cell.value) if isinstance(cell.value, str) else None
+                if match and match.group(1) in editions():
+                    return load_rubric(match.group(1))
+    return load_rubric()
+
+
+def _formula(value: object) -> str | None:
+    if isinstance(value, ArrayFormula):
+        return value.text
+    if isinstance(value, str) and value.startswith("="):
+        return value
+    return None
+
+
+def _convert(formula: str, rubric: Rubric, where: str, helpers=None) -> str:
+    try:
+        native = native_formula(formula, rubric, helpers)
+    except NativeFormulaError as error:
+        raise WorkbookError(f"{where} 无法转换为普通公式：{error}") from None
+    if len(native) > MAX_FORMULA_CHARS or nesting_depth(native) > MAX_NESTING:
+        raise WorkbookError(f"{where} 转换后的公式超出 Excel 的长度或嵌套层数限制")
+    return native
+
+
+def _convert_sheet(ws: Worksheet, rubric: Rubric, label: str) -> tuple[int, int] | None:
+    """Convert every JX formula of ``ws``; returns the helper columns used (first, last)."""
+    helpers = HelperColumns(first_column=ws.max_column + 2)  # one empty column apart from the table
+    comments: dict[str, str] = {}
+    stepped: dict[int, list[int]] = {}  # column → rows whose formula uses helper cells
+    for row in ws.iter_rows():
+        for cell in row:
+            formula = _formula(cell.value)
+            if formula is None or not _JX_CALL.search(formula):
+                continue
+            where = f"{label}：{ws.title}!{cell.coordinate}"
+            before = len(helpers.cells)
+            native = _convert(formula, rubric, where, helpers.row(cell.row))
+            cell.value = ArrayFormula(cell.coordinate, native) if isinstance(cell.value, ArrayFormula) else native
+            # Each cell names the JX formula it stands for; the rule itself is on the sheet (评分标准,
+            # 计分函数) or, for a column of target rows, in the comment of the column head. Kept to one
+            # line: LibreOffice lays out every comment's text when it loads a file.
+            comments[cell.coordinate] = f"JX: {formula}"
+            if len(helpers.cells) > before:
+                stepped.setdefault(cell.column, []).append(cell.row)
+    for coordinate, text in comments.items():
+        _comment(ws[coordinate], text)
+    for column, rows in stepped.items():
+        head = ws.cell(row=min(rows) - 1, column=column)
+        if isinstance(head.value, str) and head.comment is None:
+            example = comments[ws.cell(row=min(rows), column=column).coordinate].removeprefix("JX: ")
+            _comment(head, "\n".join([f"本列第 {min(rows)}–{max(rows)} 行原为 JX 公式，例如 {example}",
+                                      *_comment_text(example, rubric).splitlines()[1:],
+                                      _steps_note(helpers)]))
+    for rule_range in ws.conditional_formatting:
+        for rule in rule_range.rules:
+            rule.formula = [_convert(f, rubric, f"{label}：{ws.title} 的条件格式") if _JX_CALL.search(f) else f
+                            for f in rule.formula]
+    for validation in ws.data_validations.dataValidation:
+        for attr in ("formula1", "formula2"):
+            value = getattr(validation, attr)
+            if value and _JX_CALL.search(value):
+                setattr(validation, attr, _convert(value, rubric, f"{label}：{ws.title} 的数据验证"))
+    if not helpers.cells:
+        return None
+    _place_helpers(ws, helpers)
+    return helpers.first_column, helpers.first_column + len(helpers.columns) - 1
+
+
+def _place_helpers(ws: Worksheet, helpers: HelperColumns) -> None:
+    """Write the helper steps, head each column with its step, hide the columns."""
+    for (row, column), formula in helpers.cells.items():
+        ws.cell(row=row, column=column, value=f"={formula}")
+    header_row = min(row for row, _ in helpers.cells) - 1
+    for step, column in helpers.columns.items():
+        if header_row >= 1 and ws.cell(row=header_row, column=column).value is None:
+            ws.cell(row=header_row, column=column, value=f"辅助列：{step}")
+        dimension = ws.column_dimensions[get_column_letter(column)]
+        dimension.hidden = True
+        dimension.width = 16
+
+
+def _comment(cell, text: str) -> None:
+    comment = Comment(text, COMMENT_AUTHOR)
+    lines = sum(1 + len(line) // 45 for line in text.splitlines())
+    comment.width, comment.height = 360, 20 + 16 * lines  # points
+    cell.comment = comment
+
+
+def _steps_note(helpers: HelperColumns) -> str:
+    first = get_column_letter(helpers.first_column)
+    last = get_column_letter(helpers.first_column + len(helpers.columns) - 1)
+    return f"计算步骤在同一行隐藏的辅助列 {first}–{last}，每列一步（撤消工作表保护后可取消隐藏查看）。"
+
+
+def _comment_text(formula: str, rubric: Rubric) -> str:
+    """``JX: =JX_…`` and, for each function, the rule it applies."""
+    import udfs
+
+    lines = [f"JX: {formula}"]
+    for name in dict.fromkeys(m.group(0).rstrip("( ").upper() for m in _JX_CALL.finditer(formula)):
+        try:
+            ind = rubric.by_function(name)
+            lines.append(f"{name}：{ind.name}（满分{ind.max:g}分）：{ind.summary}")
+        except KeyError:
+            doc = (getattr(udfs, name, None).__doc__ or "").strip().splitlines()
+            if doc:
+                lines.append(f"{name}：{doc[0]}")
+    return "\n".join(lines)
+
+
+def _convert_names(wb: Workbook, rubric: Rubric, label: str) -> None:
+    """Defined names that are JX formulas (the template has none; a user might)."""
+    scopes = [wb.defined_names] + [ws.defined_names for ws in wb.worksheets]
+    for names in scopes:
+        for name in names.values():
+            text = name.attr_text or ""
+            if _JX_CALL.search(text):
+                name.attr_text = _convert(text, rubric, f"{label}：名称“{name.name}”")
+
+
+def _note_in_instructions(wb: Workbook, helper_columns: dict[str, tuple[int, int]]) -> None:
+    """Tell the reader of 填报说明 that this copy needs no Python, where it said it did."""
+    if INSTRUCTIONS_SHEET not in wb.sheetnames:
+        return
+    ws = wb[INSTRUCTIONS_SHEET]
+    texts = [c.value for row in ws.iter_rows() for c in row if isinstance(c.value, str)]
+    if not any(re.search("Python|xlwings|宏", t, re.I) for t in texts):
+        return
+    notice = "【无宏版本】本文件由 jx export 生成，无需安装 Python、xlwings，也无需启用宏；说明见末尾第五部分。"
+    top = next((r for r in range(2, min(ws.max_row, 6) + 1) if not ws.cell(row=r, column=1).value), None)
+    if top is not None:
+        ws.cell(row=top, column=1).value = notice
+    steps = "；".join(f"“{sheet}”的 {get_column_letter(a)}–{get_column_letter(b)} 列"
+                     for sheet, (a, b) in helper_columns.items())
+    lines = [
+        "五、本文件（无宏版本）",
+        "所有 JX 计分函数已换成 Excel 2010 及以上版本、WPS 和 LibreOffice 都能计算的普通公式，分数与带宏模板相同；"
+        "上文“二、需要什么”和 #NAME? 的说明不适用于本文件。",
+        "每个计分单元格都有批注，写明它对应的 JX 公式和所依据的规则；输入有误时单元格显示“错误：……”，"
+        "小计、综合评分和评分等级随之显示错误，不会给出看似正常的总分。",
+    ]
+    if steps:
+        lines.append(f"“是否达成”按 JX_TARGET_MET 的规则逐步计算，各步骤在隐藏的辅助列中（{steps}），"
+                     "撤消工作表保护后可取消隐藏查看。")
+    start = ws.max_row + 2
+    heading = next((c for row in ws.iter_rows() for c in row if isinstance(c.value, str) and c.value.startswith("一、")),
+                   None)
+    body = ws.cell(row=ws.max_row, column=1)
+    for i, text in enumerate(lines):
+        target = ws.cell(row=start + i, column=1)
+        _copy_style(ws, heading if i == 0 and heading is not None else body, target).value = text
+
+
+def _copy_style(ws: Worksheet, source, target):
+    target.font, target.alignment = copy(source.font), copy(source.alignment)
+    return target
