@@ -54,6 +54,9 @@ def fields(rubric: Rubric | None = None) -> tuple[Field, ...]:
 def _fields(edition: str) -> tuple[Field, ...]:
     rubric = load_rubric(edition)
 
+    def points(indicator_id: str, key: str) -> float:
+        return rubric.indicator(indicator_id).params[key]
+
     def checks(indicator_id: str) -> list[Field]:
         ind = rubric.indicator(indicator_id)
         return [Field(c["input"], ind.name, "check", "是/否", f"{c['label']}（{c['points']:g} 分）")
@@ -69,10 +72,13 @@ def _fields(edition: str) -> tuple[Field, ...]:
         *checks("goal_clear"),
         Field("实际采购金额", "政府采购执行情况", "amount", "元", "实际采购金额合计数"),
         Field("采购计划金额", "政府采购执行情况", "amount", "元", "采购计划金额合计数（年度政府采购预算）"),
-        Field("采购政策落实", "政府采购执行情况", "partial", "分", "政府采购政策功能执行落实得分（0–1，或是/否）", upper=1),
-        Field("支出规范得分", "财务合规性", "partial", "分", "资金支出规范性得分（0–1，或是/否）", upper=1),
+        Field("采购政策落实", "政府采购执行情况", "partial", "分", "政府采购政策功能执行落实得分（0–1，或是/否）",
+              upper=points("procurement", "policy_points")),
+        Field("支出规范得分", "财务合规性", "partial", "分", "资金支出规范性得分（0–1，或是/否）",
+              upper=points("compliance", "spending_points")),
         Field("调整调剂资金", "财务合规性", "amount", "元", "本部门年中自行调整、调剂资金累计数（不含上级追加下达）"),
-        Field("核算规范得分", "财务合规性", "partial", "分", "会计核算规范性得分（0–1，或是/否）", upper=1),
+        Field("核算规范得分", "财务合规性", "partial", "分", "会计核算规范性得分（0–1，或是/否）",
+              upper=points("compliance", "accounting_points")),
         Field("违规支出", "财务合规性", "check", "是/否", "发生超范围、超标准、虚列、截留、挤占、挪用等违规支出"),
         Field("预算公开情况", "预决算信息公开", "status", "", "部门预算公开情况"),
         Field("决算公开情况", "预决算信息公开", "status", "", "部门决算公开情况"),
@@ -100,7 +106,8 @@ def _fields(edition: str) -> tuple[Field, ...]:
         Field("效果性评分", "效果性", "score", "分", "评价人对照绩效指标完成情况给出的得分（0–25）",
               upper=rubric.indicator("effect").max),
         *checks("petition"),
-        Field("满意度", "公众或服务对象满意度", "rate", "%", "公众或服务对象满意度（如 99%）", upper=1),
+        Field("满意度", "公众或服务对象满意度", "rate", "%", "公众或服务对象满意度（如 99%）",
+              upper=points("satisfaction", "rate_max")),
     ]
     return tuple(out)
 
