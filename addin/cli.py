@@ -62,6 +62,16 @@ def _fail(message: str) -> None:
     sys.exit(EXIT_UNREADABLE)
 
 
+def _guarded(path: Path, action):
+    """Run ``action``; any failure becomes a Chinese message naming the file, never a traceback."""
+    try:
+        return action()
+    except WorkbookError as error:
+        _fail(str(error))
+    except Exception as error:  # a workbook the engines cannot digest
+        _fail(f"{Path(path).name}：无法处理（{type(error).__name__}: {error}）")
+
+
 def _output_path(src: Path, output: Path | None, suffix: str) -> Path:
     out = output or src.with_name(f"{src.stem}{suffix}{src.suffix}")
     if out.resolve() == src.resolve():
@@ -96,11 +106,8 @@ def _recalc(src: Path, dst: Path) -> Path:
     from .cached import write_with_values
     from .recalc import recalculate
 
-    try:
-        result = recalculate(src)
-    except WorkbookError as error:
-        _fail(str(error))
-    return write_with_values(src, result.values, dst)
+    result = _guarded(src, lambda: recalculate(src))
+    return _guarded(src, lambda: write_with_values(src, result.values, dst))
 
 
 @main.command()
@@ -110,14 +117,11 @@ def recalc(workbook: Path, output: Path | None) -> None:
     """用公式引擎重算工作簿，保存保留公式并带计算结果的副本。"""
     from .recalc import recalculate
 
-    output = _output_path(workbook, output, "-recalc")
-    try:
-        result = recalculate(workbook)
-    except WorkbookError as error:
-        _fail(str(error))
     from .cached import write_with_values
 
-    write_with_values(workbook, result.values, output)
+    output = _output_path(workbook, output, "-recalc")
+    result = _guarded(workbook, lambda: recalculate(workbook))
+    _guarded(workbook, lambda: write_with_values(workbook, result.values, output))
     errors = [(s, c, v) for (s, c), v in result.values.items()
               if isinstance(v, str) and (v.startswith("错误：") or v.startswith("#"))]
     if "综合评分" in result.names:
@@ -254,10 +258,7 @@ def export(workbook: Path, output: Path | None) -> None:
 
     output = output or workbook.with_name(f"{workbook.stem}-native.xlsx")
     _guard(output, [workbook])
-    try:
-        export_workbook(workbook, output)
-    except WorkbookError as error:
-        _fail(str(error))
+    _guarded(workbook, lambda: export_workbook(workbook, output))
     click.echo(f"已导出：{output}")
 
 

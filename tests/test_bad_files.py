@@ -148,3 +148,17 @@ def test_not_our_template(tmp_path, make, message):
     path = make(tmp_path)
     result = CliRunner().invoke(main, ["audit", str(path)], catch_exceptions=False)
     _check(result, path, message, [])
+
+
+def test_an_unexpected_failure_is_a_message_not_a_traceback(tmp_path, monkeypatch):
+    import addin.recalc
+
+    def explode(path):
+        raise RuntimeError("engine failure")
+
+    monkeypatch.setattr(addin.recalc, "recalculate", explode)
+    out = tmp_path / "out.xlsm"
+    result = CliRunner().invoke(main, ["recalc", str(EXAMPLE), "-o", str(out)], catch_exceptions=False)
+    assert result.exit_code == 2
+    assert "shenzhen-sast-2020.xlsm：无法处理（RuntimeError: engine failure）" in result.output
+    assert not out.exists()
