@@ -172,7 +172,7 @@ def audit_data(data: WorkbookData, rubric: Rubric | None = None) -> AuditReport:
     report.department, report.year = values.get("部门名称"), values.get("预算年度")
     calls = model.score_calls(rubric)
     for ind in rubric.indicators:
-        claimed = data.value(score_name(ind.id))
+        claimed = data.shown(score_name(ind.id))
         finding = Finding(ind.id, ind.name, ind.level1, ind.max, claimed, None)
         try:
             score = _recompute(calls[ind.id], values)
@@ -185,8 +185,8 @@ def audit_data(data: WorkbookData, rubric: Rubric | None = None) -> AuditReport:
     if all(f.recomputed is not None for f in report.findings):
         report.total = excel_round(sum(f.recomputed for f in report.findings), rubric.decimals)
         report.grade = udfs.JX_GRADE(report.total)
-    report.claimed_total = data.value("综合评分") if data.has("综合评分") else None
-    report.claimed_grade = data.value("评分等级") if data.has("评分等级") else None
+    report.claimed_total = data.shown("综合评分") if data.has("综合评分") else None
+    report.claimed_grade = data.shown("评分等级") if data.has("评分等级") else None
 
     report.targets, report.missed_targets, problems = _targets(data, rubric)
     report.flags += [f"年度绩效指标无法判断：{p}" for p in problems]

@@ -9,13 +9,14 @@ passed :func:`addin.workbook_io.open_checked` before any of this runs.
 from __future__ import annotations
 
 import re
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from openpyxl.utils.cell import column_index_from_string
 
-from .workbook_io import WorkbookError, defined_names, open_checked
+from .workbook_io import WorkbookError, defined_names, open_checked, sheet_paths
 
 EXCEL_ERROR_TEXT = ("#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A")
 
@@ -60,6 +61,24 @@ class WorkbookData:
     def value(self, name: str) -> Any:
         sheet, ref = self._name(name)
         return self.cell(sheet, ref.split(":")[0])
+
+    def shown(self, name: str) -> Any:
+        """What a named result cell shows, including a cached error value (#VALUE!).
+
+        calamine reads a cached error as blank; only then is the sheet's XML
+        consulted, so the common case costs nothing extra.
+        """
+        value = self.value(name)
+        if value is not None:
+            return value
+        sheet, ref = self._name(name)
+        part = sheet_paths(self.path).get(sheet)
+        if part is None:
+            return None
+        with zipfile.ZipFile(self.path) as archive:
+            xml = archive.read(part).decode("utf-8")
+        match = re.search(r'<c r="' + ref.split(":")[0] + r'"[^>]*\bt="e"[^>]*>.*?<v>([^<]*)</v>', xml, re.S)
+        return match.group(1) if match else None
 
     def column(self, name: str, offset: int = 0) -> list[tuple[int, Any]]:
         """(row number, value) for every cell of a one-column named range.

@@ -194,3 +194,17 @@ def test_batch_refuses_to_overwrite_an_input(tmp_path, agreeing):
 def test_template_check_passes_on_the_committed_files():
     result = run("template", "--check")
     assert result.exit_code == 0, result.output
+
+
+def test_audit_reads_a_cached_error_total(tmp_path):
+    """calamine reads cached error cells as blank; the audit still shows #VALUE!."""
+    values = dict(example_filled().values, 编外人数=-1)
+    plain = tmp_path / "bad.xlsm"
+    build(plain, Filled(values))
+    scored = tmp_path / "bad-scored.xlsm"
+    assert run("recalc", plain, "-o", scored).exit_code == 0
+    result = run("audit", scored)
+    assert result.exit_code == 1
+    assert "综合评分：填报 #VALUE!，复核 —" in result.output
+    staff = next(line for line in result.output.splitlines() if "编外人员控制率" in line)
+    assert "一致（输入错误）" in staff and "编外人数不能为负数（基础数据!" in staff
