@@ -224,13 +224,15 @@ def _cross_checks(report: AuditReport, values: dict[str, Any], data: WorkbookDat
 
 
 def audit_file(path: Path, rubric: Rubric | None = None) -> AuditReport:
-    """Audit one workbook; a file that cannot be read gives a report with ``error`` set."""
+    """Audit one workbook; a file that cannot be read or digested gives a report with ``error`` set."""
     path = Path(path)
     try:
         data = read_workbook(path, sheets=(INPUT_SHEET, SCORE_SHEET, SELF_SHEET))
         return audit_data(data, rubric)
     except WorkbookError as error:
         return AuditReport(file=path.name, error=str(error))
+    except Exception as error:  # one odd file must never stop a batch or show a traceback
+        return AuditReport(file=path.name, error=f"{path.name}：无法处理（{type(error).__name__}: {error}）")
 
 
 def deduction_reasons(report: AuditReport) -> list[str]:

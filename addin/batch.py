@@ -24,13 +24,6 @@ def collect(sources: Iterable[Path]) -> list[Path]:
     return files
 
 
-def _safe_audit(path: Path) -> AuditReport:
-    try:
-        return audit_file(path)
-    except Exception as error:  # one broken file must not stop a hundred others
-        return AuditReport(file=Path(path).name, error=f"内部错误：{type(error).__name__}: {error}")
-
-
 def run_batch(files: Sequence[Path], jobs: int | None = None, progress: bool = False) -> list[AuditReport]:
     """Audit every file, in input order, on ``jobs`` processes (default: every core)."""
     jobs = max(1, jobs or os.cpu_count() or 1)
@@ -43,13 +36,13 @@ def run_batch(files: Sequence[Path], jobs: int | None = None, progress: bool = F
     try:
         if jobs == 1 or len(files) < 4:
             for path in files:
-                reports.append(_safe_audit(path))
+                reports.append(audit_file(path))
                 if bar:
                     bar.update(1)
         else:
             with ProcessPoolExecutor(max_workers=jobs) as pool:
                 chunk = max(1, min(32, len(files) // (jobs * 8)))
-                for report in pool.map(_safe_audit, files, chunksize=chunk):
+                for report in pool.map(audit_file, files, chunksize=chunk):
                     reports.append(report)
                     if bar:
                         bar.update(1)

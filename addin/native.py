@@ -798,7 +798,7 @@ def _grade(w: Writer, args: list[Arg]) -> Native:
 
 # jx.targets' comparison signs, grouped by the comparison they stand for.
 _SIGN_GROUPS: dict[str, list[str]] = {}
-for _sign, _op in targets._SIGNS.items():
+for _sign, _op in targets.SIGNS.items():
     _SIGN_GROUPS.setdefault(_op, []).append(_sign)
 _COMPARE = {">=": ">=", ">": ">", "<=": "<=", "<": "<", "==": "="}
 
@@ -855,8 +855,8 @@ def _target_met(w: Writer, args: list[Arg]) -> Native:
         shown = f"SUBSTITUTE({shown},{quote(word)},\"\")"
     target_text = h.add("预期指标值（去掉约数词）", shown)
     parsed = h.add("预期指标值（解析用）", f"{_no_spaces(target_text)}&{quote(_SENTINEL)}")
-    two = [s for s in targets._SIGNS if len(s) == 2]
-    one = "".join(s for s in targets._SIGNS if len(s) == 1)
+    two = [s for s in targets.SIGNS if len(s) == 2]
+    one = "".join(s for s in targets.SIGNS if len(s) == 1)
     sign = h.add("比较符", f"IF(OR(LEFT({parsed},2)={_words(two)}),LEFT({parsed},2),"
                           f"IF({_in(f'LEFT({parsed},1)', one)},LEFT({parsed},1),\"\"))")
     body = h.add("比较符之后", f"MID({parsed},LEN({sign})+1,{_REST})")

@@ -239,11 +239,9 @@ def _scores(wb: Workbook, ws: Worksheet, rubric: Rubric) -> None:
 
     calls = model.score_calls(rubric)
     row = 5
-    first_of: dict[str, int] = {}
     rows_of: dict[str, list[int]] = {}
     level2_start: tuple[str, str, int] | None = None
     for ind in rubric.indicators:
-        first_of.setdefault(ind.level1, row)
         rows_of.setdefault(ind.level1, []).append(row)
         level1_max = dict(rubric.level1)[ind.level1]
         _cell(ws, f"A{row}", f"{ind.level1}\n（{level1_max:g}分）", align=CENTER)
@@ -266,7 +264,7 @@ def _scores(wb: Workbook, ws: Worksheet, rubric: Rubric) -> None:
         row += 1
     if level2_start and row - 1 > level2_start[2]:
         ws.merge_cells(f"B{level2_start[2]}:B{row - 1}")
-    for level1, rows in rows_of.items():
+    for rows in rows_of.values():
         if len(rows) > 1:
             ws.merge_cells(f"A{rows[0]}:A{rows[-1]}")
     last_indicator_row = row - 1

@@ -12,24 +12,17 @@ from __future__ import annotations
 import functools
 import numbers
 import re
-from dataclasses import dataclass
 
 from .errors import JXInputError
 from .inputs import _reject_blank_and_errors
 from .rubric import Rubric, load_rubric
 
 _NUM = r"[-+]?\d+(?:,\d{3})*(?:\.\d+)?"
-_SIGNS = {"≥": ">=", ">=": ">=", "＞": ">", ">": ">", "≤": "<=", "<=": "<=", "＜": "<", "<": "<",
+SIGNS = {"≥": ">=", ">=": ">=", "＞": ">", ">": ">", "≤": "<=", "<=": "<=", "＜": "<", "<": "<",
           "=": "==", "＝": "=="}
-_SIGN_RE = "|".join(re.escape(s) for s in sorted(_SIGNS, key=len, reverse=True))
+_SIGN_RE = "|".join(re.escape(s) for s in sorted(SIGNS, key=len, reverse=True))
 _QUANTITY = re.compile(rf"^\s*(?P<sign>{_SIGN_RE})?\s*(?P<num>{_NUM})\s*(?P<pct>[%％])?\s*(?P<unit>.*?)\s*$")
 _RANGE = re.compile(rf"^\s*(?P<lo>{_NUM})\s*(?P<pct1>[%％])?\s*[-–—~～至到]\s*(?P<hi>{_NUM})\s*(?P<pct2>[%％])?\s*(?P<unit>.*?)\s*$")
-
-
-@dataclass(frozen=True)
-class Quantity:
-    value: float
-    percent: bool
 
 
 def _multiplier(unit: str, rubric: Rubric) -> float:
@@ -39,16 +32,15 @@ def _multiplier(unit: str, rubric: Rubric) -> float:
     return 1.0
 
 
-def _quantity(text: str, rubric: Rubric) -> tuple[str | None, Quantity, str] | None:
+def _quantity(text: str, rubric: Rubric) -> tuple[str | None, float] | None:
+    """(comparison or None, value) of a figure such as ``≥90%`` (0.9) or ``282.68 万``."""
     match = _QUANTITY.match(text)
     if not match:
         return None
-    unit = match["unit"]
-    value = float(match["num"].replace(",", "")) * _multiplier(unit, rubric)
-    percent = bool(match["pct"])
-    if percent:
+    value = float(match["num"].replace(",", "")) * _multiplier(match["unit"], rubric)
+    if match["pct"]:
         value /= 100
-    return (_SIGNS[match["sign"]] if match["sign"] else None), Quantity(value, percent), unit
+    return (SIGNS[match["sign"]] if match["sign"] else None), value
 
 
 def _actual_number(actual: object, rubric: Rubric) -> float | None:
@@ -58,7 +50,7 @@ def _actual_number(actual: object, rubric: Rubric) -> float | None:
     if isinstance(actual, str):
         parsed = _quantity(actual, rubric)
         if parsed and parsed[0] is None:
-            return parsed[1].value
+            return parsed[1]
     return None
 
 
@@ -114,10 +106,10 @@ def _target_met(target: object, actual: object, rubric: Rubric) -> bool:
             if ranged["pct1"] or ranged["pct2"]:
                 lo, hi = lo / 100, hi / 100
             return lo <= number <= hi
-        op, goal, _unit = quantity
+        op, goal = quantity
         if op is None:
-            op = "<=" if goal.value == 0 else ">="
-        return _compare(op, number, goal.value)
+            op = "<=" if goal == 0 else ">="
+        return _compare(op, number, goal)
 
     # a worded target: met unless the actual says otherwise
     if _actual_number(actual, rubric) is not None and not isinstance(actual, str):

@@ -162,3 +162,15 @@ def test_an_unexpected_failure_is_a_message_not_a_traceback(tmp_path, monkeypatc
     assert result.exit_code == 2
     assert "shenzhen-sast-2020.xlsm：无法处理（RuntimeError: engine failure）" in result.output
     assert not out.exists()
+
+
+def test_an_unexpected_audit_failure_is_a_row_not_a_traceback(tmp_path, monkeypatch):
+    import addin.audit
+
+    def explode(data, rubric=None):
+        raise KeyError("odd layout")
+
+    monkeypatch.setattr(addin.audit, "audit_data", explode)
+    result = CliRunner().invoke(main, ["audit", str(EXAMPLE)], catch_exceptions=False)
+    assert result.exit_code == 2
+    assert "shenzhen-sast-2020.xlsm：无法处理（KeyError: 'odd layout'）" in result.output
