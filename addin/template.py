@@ -30,27 +30,18 @@ from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
+from jx.functions import functions
 from jx.rubric import Rubric, load_rubric
+from jx.shapes import CheckPart, SchedulePart
 
-from . import model
 from .atomic import write_atomically
+from .layout import (CONF, EDITION_NAME, EXEC, INPUTS, INSTRUCTIONS, SCORES, SELF, TASK_ROWS, TARGET_ROWS, Field,
+                     Layout, layout, score_name)
 
 TEMPLATE_NAME = "workbook_template.xlsm"
 FIXED_TIME = datetime(2020, 1, 1)  # deterministic document properties
 FIXED_STAMP = b"2020-01-01T00:00:00Z"
-
-# Sheet names and the VBA code names their document modules carry.
-SHEETS = (
-    ("填报说明", "Sheet1"),
-    ("基础数据", "Sheet2"),
-    ("评分表", "Sheet3"),
-    ("预算执行", "Sheet4"),
-    ("自评表", "Sheet5"),
-    ("xlwings.conf", "Sheet6"),
-)
-INPUT_SHEET, SCORE_SHEET, EXEC_SHEET, SELF_SHEET = "基础数据", "评分表", "预算执行", "自评表"
-TASK_ROWS = 30
-TARGET_ROWS = 250
+INPUT_SHEET, SCORE_SHEET, EXEC_SHEET, SELF_SHEET = INPUTS, SCORES, EXEC, SELF
 
 # xlwings' standalone module reads these settings from the hidden sheet.
 XLWINGS_CONF = (
@@ -73,7 +64,8 @@ WRAP = Alignment(wrap_text=True, vertical="center")
 CENTER = Alignment(horizontal="center", vertical="center", wrap_text=True)
 UNLOCKED = Protection(locked=False)
 
-NUMBER_FORMATS = {"amount": "#,##0.00", "count": "0", "rate": "0.00%", "partial": "0.00", "score": "0.00"}
+NUMBER_FORMATS = {"amount": "#,##0.00", "count": "0", "rate": "0.00%", "partial": "0.00", "score": "0.00",
+                  "number": "0.00", "year": "0"}
 
 
 @dataclass(frozen=True)
@@ -85,13 +77,13 @@ class Filled:
     targets: Sequence[Mapping[str, object]] = ()
 
 
-def score_name(indicator_id: str) -> str:
-    """Defined name of an indicator's 分数 cell, e.g. 分数_staff."""
-    return f"分数_{indicator_id}"
-
-
 def _define(wb: Workbook, name: str, sheet: str, ref: str) -> None:
     wb.defined_names[name] = DefinedName(name, attr_text=f"{quote_sheetname(sheet)}!{ref}")
+
+
+def _define_all(wb: Workbook, lay: Layout) -> None:
+    for name, (sheet, ref) in lay.names.items():
+        _define(wb, name, sheet, ref)
 
 
 def _cell(ws: Worksheet, ref: str, value=None, font=BODY, fill=None, align=WRAP, fmt=None, border=True):
@@ -150,7 +142,7 @@ def _instructions(ws: Worksheet, rubric: Rubric) -> None:
         ("#NAME?：Python 或 xlwings 未安装，或宏未启用。", BODY),
         ("", BODY),
         ("四、评分等级", BOLD),
-        (rubric.grade_rule_text, BODY),
+        (rubric.grade.rule_text, BODY),
     ]
     for row, (text, font) in enumerate(lines, start=1):
         _cell(ws, f"A{row}", text, font=font, align=Alignment(vertical="center"), border=False)
@@ -161,17 +153,18 @@ def _instructions(ws: Worksheet, rubric: Rubric) -> None:
 
 # ------------------------------------------------------------------ 基础数据
 
-def _validation(ws: Worksheet, field: model.Field, rubric: Rubric) -> DataValidation | None:
+def _validation(field: Field) -> DataValidation | None:
     if field.kind == "check":
         dv = DataValidation(type="list", formula1='"是,否"', allow_blank=not field.required)
     elif field.kind == "status":
-        statuses = ",".join(s["status"] for s in rubric.indicator("disclosure").params["statuses"])
-        dv = DataValidation(type="list", formula1=f'"{statuses}"', allow_blank=False)
+        dv = DataValidation(type="list", formula1=f'"{",".join(field.options)}"', allow_blank=False)
     elif field.kind == "count":
         dv = DataValidation(type="whole", operator="greaterThanOrEqual", formula1="0")
+    elif field.kind == "year":
+        dv = DataValidation(type="whole", operator="between", formula1="2000", formula2="2100")
     elif field.kind == "amount":
         dv = DataValidation(type="decimal", operator="greaterThanOrEqual", formula1="0")
-    elif field.kind in ("rate", "partial", "score"):
+    elif field.kind in ("rate", "partial", "score") and field.upper is not None:
         dv = DataValidation(type="decimal", operator="between", formula1="0", formula2=f"{field.upper:g}")
     else:
         return None
@@ -183,15 +176,26 @@ def _validation(ws: Worksheet, field: model.Field, rubric: Rubric) -> DataValida
     return dv
 
 
-def _inputs(wb: Workbook, ws: Worksheet, rubric: Rubric, values: Mapping[str, object]) -> None:
+def _help(field: Field, lay: Layout) -> str:
+    """The 说明 of an input on 基础数据: its help, and for a weighted check its points."""
+    points = _check_points(lay).get(field.name)
+    text = field.help + (f"（{points:g} 分）" if points is not None else "")
+    return text + ("" if field.required else "（可不填）")
+
+
+def _check_points(lay: Layout) -> dict[str, float]:
+    return {p.input.name: p.points for ind in lay.rubric.indicators for p in ind.parts if isinstance(p, CheckPart)}
+
+
+def _inputs(ws: Worksheet, lay: Layout, values: Mapping[str, object]) -> None:
     _cell(ws, "A1", "基础数据（浅黄色单元格为填报项，每项为一个命名单元格）", font=TITLE_FONT, border=False,
           align=Alignment(vertical="center"))
     headers = ("序号", "类别", "名称", "填报值", "单位", "说明")
     for col, text in enumerate(headers, start=1):
         _cell(ws, f"{get_column_letter(col)}3", text, font=BOLD, fill=HEADER_FILL, align=CENTER)
     validations: dict[str, DataValidation] = {}
-    for i, field in enumerate(model.fields(rubric)):
-        row = 4 + i
+    for i, field in enumerate(lay.fields):
+        row = lay.input_rows[field.name]
         _cell(ws, f"A{row}", i + 1, align=CENTER)
         _cell(ws, f"B{row}", field.group)
         _cell(ws, f"C{row}", field.name)
@@ -199,9 +203,8 @@ def _inputs(wb: Workbook, ws: Worksheet, rubric: Rubric, values: Mapping[str, ob
         input_cell = _cell(ws, f"D{row}", value, fill=INPUT_FILL, fmt=NUMBER_FORMATS.get(field.kind))
         input_cell.protection = UNLOCKED
         _cell(ws, f"E{row}", field.unit, align=CENTER)
-        _cell(ws, f"F{row}", field.help + ("" if field.required else "（可不填）"))
-        _define(wb, field.name, INPUT_SHEET, f"$D${row}")
-        dv = _validation(ws, field, rubric)
+        _cell(ws, f"F{row}", _help(field, lay))
+        dv = _validation(field)
         if dv is not None:
             key = f"{dv.type}|{dv.operator}|{dv.formula1}|{dv.formula2}|{dv.error}"
             validations.setdefault(key, dv).add(f"D{row}")
@@ -226,9 +229,12 @@ def _title_block(ws: Worksheet, title: str, last_col: str) -> None:
     _cell(ws, "F2", "=预算年度", border=False, align=Alignment(horizontal="left"))
 
 
-def _scores(wb: Workbook, ws: Worksheet, rubric: Rubric) -> None:
+def _scores(ws: Worksheet, lay: Layout) -> None:
+    rubric = lay.rubric
     _title_block(ws, "部门整体支出绩效评分表", "I")
-    _cell(ws, "G2", f"评分标准：{rubric.id}", border=False)
+    _cell(ws, "G2", "评分标准版本", font=BOLD, border=False)
+    ws.merge_cells("H2:I2")
+    _cell(ws, "H2", rubric.id, border=False)
     ws.merge_cells("A3:D3")
     _cell(ws, "A3", "评价指标", font=BOLD, fill=HEADER_FILL, align=CENTER)
     for col, text in zip("EFGHI", ("指标说明", "评分标准", "分数", "扣分", "计分函数")):
@@ -237,11 +243,13 @@ def _scores(wb: Workbook, ws: Worksheet, rubric: Rubric) -> None:
     for col, text in zip("ABCD", ("一级指标", "二级指标", "三级指标", "分值")):
         _cell(ws, f"{col}4", text, font=BOLD, fill=HEADER_FILL, align=CENTER)
 
-    calls = model.score_calls(rubric)
-    row = 5
+    names = functions(rubric)
     rows_of: dict[str, list[int]] = {}
     level2_start: tuple[str, str, int] | None = None
-    for ind in rubric.indicators:
+    row = lay.scores[0].row
+    for score in lay.scores:
+        ind = rubric.indicator(score.indicator)
+        row = score.row
         rows_of.setdefault(ind.level1, []).append(row)
         level1_max = dict(rubric.level1)[ind.level1]
         _cell(ws, f"A{row}", f"{ind.level1}\n（{level1_max:g}分）", align=CENTER)
@@ -250,10 +258,10 @@ def _scores(wb: Workbook, ws: Worksheet, rubric: Rubric) -> None:
         _cell(ws, f"D{row}", ind.max, align=CENTER)
         _cell(ws, f"E{row}", ind.description)
         _cell(ws, f"F{row}", ind.rule_text + (f"\n【口径】{ind.reading}" if ind.reading else ""))
-        _cell(ws, f"G{row}", f"={calls[ind.id].render()}", font=BOLD, align=CENTER, fmt="0.00")
+        _cell(ws, f"G{row}", f"={score.call.render()}", font=BOLD, align=CENTER, fmt="0.00")
         _cell(ws, f"H{row}", f"=IF(ISNUMBER(G{row}),D{row}-G{row},\"\")", align=CENTER, fmt="0.00")
-        _cell(ws, f"I{row}", "、".join(ind.functions), align=CENTER)
-        _define(wb, score_name(ind.id), SCORE_SHEET, f"$G${row}")
+        used = [ind.function] + [n for n in _nested(score.call) if n != ind.function]
+        _cell(ws, f"I{row}", "、".join(n for n in used if n in names), align=CENTER)
         ws.row_dimensions[row].height = max(60, 15 * (ind.rule_text.count("\n") + 2))
         if level2_start and (level2_start[0], level2_start[1]) != (ind.level1, ind.level2):
             if row - 1 > level2_start[2]:
@@ -261,34 +269,30 @@ def _scores(wb: Workbook, ws: Worksheet, rubric: Rubric) -> None:
             level2_start = None
         if level2_start is None:
             level2_start = (ind.level1, ind.level2, row)
-        row += 1
-    if level2_start and row - 1 > level2_start[2]:
-        ws.merge_cells(f"B{level2_start[2]}:B{row - 1}")
+    if level2_start and row > level2_start[2]:
+        ws.merge_cells(f"B{level2_start[2]}:B{row}")
     for rows in rows_of.values():
         if len(rows) > 1:
             ws.merge_cells(f"A{rows[0]}:A{rows[-1]}")
-    last_indicator_row = row - 1
+    last_indicator_row = row
+    row += 1
 
     # sub-totals, total and grade: "+" (never SUM), so one error poisons the total
     for level1, level1_max in rubric.level1:
+        row = lay.subtotal_rows[level1]
         ws.merge_cells(f"A{row}:C{row}")
         _cell(ws, f"A{row}", f"{level1}小计", font=BOLD, align=CENTER)
         _cell(ws, f"D{row}", level1_max, align=CENTER)
-        terms = "+".join(f"G{r}" for r in rows_of[level1])
-        _cell(ws, f"G{row}", f"=ROUND({terms},2)", font=BOLD, align=CENTER, fmt="0.00")
-        _define(wb, f"{level1}得分", SCORE_SHEET, f"$G${row}")
-        row += 1
+        _cell(ws, f"G{row}", subtotal_formula(lay, level1), font=BOLD, align=CENTER, fmt="0.00")
+    row = lay.total_row
     ws.merge_cells(f"A{row}:C{row}")
     _cell(ws, f"A{row}", "综合评分", font=BOLD, align=CENTER)
     _cell(ws, f"D{row}", rubric.total, align=CENTER)
-    subtotal_terms = "+".join(f"{name}得分" for name, _ in rubric.level1)
-    _cell(ws, f"G{row}", f"=ROUND({subtotal_terms},2)", font=BOLD, align=CENTER, fmt="0.00")
-    _define(wb, "综合评分", SCORE_SHEET, f"$G${row}")
-    row += 1
+    _cell(ws, f"G{row}", total_formula(lay), font=BOLD, align=CENTER, fmt="0.00")
+    row = lay.grade_row
     ws.merge_cells(f"A{row}:C{row}")
     _cell(ws, f"A{row}", "评分等级", font=BOLD, align=CENTER)
     _cell(ws, f"G{row}", "=JX_GRADE(综合评分)", font=BOLD, align=CENTER)
-    _define(wb, "评分等级", SCORE_SHEET, f"$G${row}")
     row += 1
     _cell(ws, f"A{row}", "填表人", font=BOLD, align=CENTER)
     _cell(ws, f"B{row}", "=IF(填报人=\"\",\"\",填报人)", align=CENTER)
@@ -307,59 +311,86 @@ def _scores(wb: Workbook, ws: Worksheet, rubric: Rubric) -> None:
 
 # ------------------------------------------------------------------ 预算执行
 
-def _exec(wb: Workbook, ws: Worksheet, rubric: Rubric) -> None:
-    p = rubric.indicator("exec").params
-    ws.merge_cells("A1:E1")
-    _cell(ws, "A1", "预算执行率指标", font=TITLE_FONT, align=CENTER, border=False)
-    _cell(ws, "A3", "指标", font=BOLD, fill=HEADER_FILL, align=CENTER)
-    links = model.derived(rubric)
-    for i, quarter in enumerate(model.QUARTERS):
-        col = get_column_letter(2 + i)
-        _cell(ws, f"{col}3", quarter, font=BOLD, fill=HEADER_FILL, align=CENTER)
-        _cell(ws, f"{col}4", f"={quarter}累计支出", fmt="#,##0.00", align=CENTER)
-        _cell(ws, f"{col}5", "=冻结资金", fmt="#,##0.00", align=CENTER)
-        _cell(ws, f"{col}6", "=预算总指标", fmt="#,##0.00", align=CENTER)
-        name = model.exec_rate_name(quarter)
-        _cell(ws, f"{col}7", f"={links[name].render()}", fmt="0.00%", align=CENTER)
-        _define(wb, name, EXEC_SHEET, f"${col}$7")
-        _cell(ws, f"{col}8", p["schedule"][i], fmt="0%", align=CENTER)
-        _cell(ws, f"{col}9", f"=JX_QUARTER_SCORE({name},{i + 1})", fmt="0.00", align=CENTER)
-    for row, label in zip(range(4, 10), ("支出数（季度末累计）", "冻结金额", "总指标", "执行率（不含冻结金额）",
-                                         "序时进度", "季度执行率得分")):
-        _cell(ws, f"A{row}", label, font=BOLD)
-    rates = ",".join(model.exec_rate_name(q) for q in model.QUARTERS)
-    summary = (
-        ("全年平均执行率", f"=JX_EXEC_AVERAGE({rates})", "0.00%"),
-        ("全年平均支出进度得分", f"=JX_EXEC_AVERAGE({rates})*{p['average_points']:g}", "0.00"),
-        ("预算执行率得分", f"={model.score_calls(rubric)['exec'].render()}", "0.00"),
-    )
-    for i, (label, formula, fmt) in enumerate(summary):
-        row = 11 + i
-        _cell(ws, f"A{row}", label, font=BOLD)
-        ws.merge_cells(f"B{row}:E{row}")
-        _cell(ws, f"B{row}", formula, fmt=fmt, align=CENTER)
-    _define(wb, "全年平均执行率", EXEC_SHEET, "$B$11")
-    _cell(ws, "A15", "季度执行率＝季度末累计支出÷（预算总指标−冻结资金）；季度得分＝执行率÷序时进度，最高 1 分；"
-                     "全年平均执行率为四个季度得分的平均；预算执行率得分＝四个季度得分之和＋全年平均执行率×2，最后四舍五入一次。",
-          border=False)
-    ws.merge_cells("A15:E16")
+def _exec(ws: Worksheet, lay: Layout) -> None:
+    """One table per schedule part: amounts, rates, schedule, period scores, the average and the score."""
+    rubric = lay.rubric
+    for ind_id, top in lay.schedule_rows.items():
+        ind = rubric.indicator(ind_id)
+        part = ind.schedule
+        last = get_column_letter(1 + len(part.periods))
+        ws.merge_cells(f"A{top - 2}:{last}{top - 2}")
+        _cell(ws, f"A{top - 2}", f"{ind.name}指标", font=TITLE_FONT, align=CENTER, border=False)
+        _cell(ws, f"A{top}", "指标", font=BOLD, fill=HEADER_FILL, align=CENTER)
+        for label, offset in zip((f"支出数（{part.period_label}末累计）", "冻结金额", "总指标", "执行率（不含冻结金额）",
+                                  "序时进度", f"{part.period_label}执行率得分"), range(1, 7)):
+            _cell(ws, f"A{top + offset}", label, font=BOLD)
+        for i, period in enumerate(part.periods):
+            col = get_column_letter(2 + i)
+            source = period.rate.source
+            _cell(ws, f"{col}{top}", period.name, font=BOLD, fill=HEADER_FILL, align=CENTER)
+            for offset, name in zip((1, 2, 3), source.inputs if source else ()):
+                _cell(ws, f"{col}{top + offset}", f"={name}", fmt="#,##0.00", align=CENTER)
+            rate = source.cell if source and source.cell else period.rate.label
+            derived = lay.derived.get(rate)
+            if derived is not None:
+                _cell(ws, f"{col}{top + 4}", f"={derived.call.render()}", fmt="0.00%", align=CENTER)
+            _cell(ws, f"{col}{top + 5}", period.schedule, fmt="0%", align=CENTER)
+            if part.period_function:
+                _cell(ws, f"{col}{top + 6}", f"={part.period_function}({rate},{i + 1})", fmt="0.00", align=CENTER)
+        rates = ",".join((p.rate.source.cell if p.rate.source and p.rate.source.cell else p.rate.label)
+                         for p in part.periods)
+        summary = []
+        if part.average_function:
+            summary += [(part.average_label, f"={part.average_function}({rates})", "0.00%"),
+                        (f"{part.average_label}得分", f"={part.average_function}({rates})*{part.average_points:g}",
+                         "0.00")]
+        score = next(s for s in lay.scores if s.indicator == ind_id)
+        summary.append((f"{ind.name}得分", f"={score.call.render()}", "0.00"))
+        for j, (label, formula, fmt) in enumerate(summary):
+            row = top + 8 + j
+            _cell(ws, f"A{row}", label, font=BOLD)
+            ws.merge_cells(f"B{row}:{last}{row}")
+            _cell(ws, f"B{row}", formula, fmt=fmt, align=CENTER)
+        note_row = top + 8 + len(summary) + 1
+        _cell(ws, f"A{note_row}", f"{ind.name}：{ind.summary}。" + (f"口径：{ind.reading}" if ind.reading else ""),
+              border=False)
+        ws.merge_cells(f"A{note_row}:{last}{note_row + 1}")
     _widths(ws, (26, 18, 18, 18, 18))
     ws.protection.sheet = True
-    _print_setup(ws, "3:3")
+    _print_setup(ws, "1:1")
+
+
+def _nested(call) -> list[str]:
+    from .layout import Call
+
+    out = [call.function]
+    for a in call.args:
+        if isinstance(a, Call):
+            out += _nested(a)
+    return out
+
+
+def subtotal_formula(lay: Layout, level1: str) -> str:
+    rows = [s.row for s in lay.scores if lay.rubric.indicator(s.indicator).level1 == level1]
+    return f"=ROUND({'+'.join(f'G{r}' for r in rows)},{lay.rubric.decimals})"
+
+
+def total_formula(lay: Layout) -> str:
+    return f"=ROUND({'+'.join(f'{name}得分' for name, _ in lay.rubric.level1)},{lay.rubric.decimals})"
 
 
 # ------------------------------------------------------------------ 自评表
 
-def _self_evaluation(wb: Workbook, ws: Worksheet, filled: Filled) -> None:
+def _self_evaluation(ws: Worksheet, lay: Layout, filled: Filled) -> None:
     _title_block(ws, "部门（单位）整体支出绩效目标完成情况自评表", "G")
 
     # 年度主要任务完成情况
-    ws.merge_cells("A3:G3")
-    _cell(ws, "A3", "年度主要任务完成情况", font=BOLD, fill=HEADER_FILL, align=CENTER)
+    first, last = lay.tasks
+    ws.merge_cells(f"A{first - 2}:G{first - 2}")
+    _cell(ws, f"A{first - 2}", "年度主要任务完成情况", font=BOLD, fill=HEADER_FILL, align=CENTER)
     for col, text in zip("ABCDEFG", ("任务名称", "完成情况", "预算数（元）全额", "其中：财政拨款",
                                     "执行数（元）全额", "其中：财政拨款", "执行率")):
-        _cell(ws, f"{col}4", text, font=BOLD, fill=HEADER_FILL, align=CENTER)
-    first = 5
+        _cell(ws, f"{col}{first - 1}", text, font=BOLD, fill=HEADER_FILL, align=CENTER)
     for i in range(TASK_ROWS):
         row = first + i
         task = filled.tasks[i] if i < len(filled.tasks) else {}
@@ -369,9 +400,6 @@ def _self_evaluation(wb: Workbook, ws: Worksheet, filled: Filled) -> None:
             cell = _cell(ws, f"{col}{row}", task.get(key), fill=INPUT_FILL, fmt=fmt)
             cell.protection = UNLOCKED
         _cell(ws, f"G{row}", f'=IF(OR(C{row}="",C{row}=0),"",E{row}/C{row})', fmt="0.00%", align=CENTER)
-    last = first + TASK_ROWS - 1
-    _define(wb, "任务预算数", SELF_SHEET, f"$C${first}:$C${last}")
-    _define(wb, "任务执行数", SELF_SHEET, f"$E${first}:$E${last}")
     total_row = last + 1
     _cell(ws, f"A{total_row}", "金额合计", font=BOLD, align=CENTER)
     for col in "CDEF":
@@ -379,35 +407,33 @@ def _self_evaluation(wb: Workbook, ws: Worksheet, filled: Filled) -> None:
     _cell(ws, f"G{total_row}", f'=IF(C{total_row}=0,"",E{total_row}/C{total_row})', fmt="0.00%", align=CENTER)
 
     # 年度绩效指标完成情况
-    head = total_row + 2
+    first, last = lay.targets
+    head = first - 2
     ws.merge_cells(f"A{head}:G{head}")
     _cell(ws, f"A{head}", "年度绩效指标完成情况", font=BOLD, fill=HEADER_FILL, align=CENTER)
     for col, text in zip("ABCDEF", ("一级指标", "二级指标", "三级指标", "预期指标值", "实际完成值", "是否达成")):
         _cell(ws, f"{col}{head + 1}", text, font=BOLD, fill=HEADER_FILL, align=CENTER)
-    first = head + 2
     for i in range(TARGET_ROWS):
         row = first + i
         target = filled.targets[i] if i < len(filled.targets) else {}
         for col, key in (("A", "level1"), ("B", "level2"), ("C", "name"), ("D", "target"), ("E", "actual")):
             cell = _cell(ws, f"{col}{row}", target.get(key), fill=INPUT_FILL)
             cell.protection = UNLOCKED
-        _cell(ws, f"F{row}", f'=IF(AND(D{row}="",E{row}=""),"",JX_TARGET_MET(D{row},E{row}))', align=CENTER)
-    last = first + TARGET_ROWS - 1
-    _define(wb, "预期指标值", SELF_SHEET, f"$D${first}:$D${last}")
-    _define(wb, "实际完成值", SELF_SHEET, f"$E${first}:$E${last}")
-    _define(wb, "指标达成情况", SELF_SHEET, f"$F${first}:$F${last}")
+        _cell(ws, f"F{row}", target_formula(row), align=CENTER)
     summary = last + 1
     _cell(ws, f"A{summary}", "已填指标数", font=BOLD)
     _cell(ws, f"B{summary}", f"=COUNTA(D{first}:D{last})", align=CENTER)
-    _define(wb, "绩效指标数", SELF_SHEET, f"$B${summary}")
     _cell(ws, f"C{summary}", "未达成指标数", font=BOLD)
     _cell(ws, f"D{summary}", f"=COUNTIF(F{first}:F{last},FALSE)", align=CENTER)
-    _define(wb, "未达成指标数", SELF_SHEET, f"$D${summary}")
     ws.conditional_formatting.add(f"F{first}:F{last}", FormulaRule(formula=[f"F{first}=FALSE"], fill=DEDUCTION_FILL))
     ws.conditional_formatting.add(f"F{first}:F{last}", FormulaRule(formula=[f"ISERROR(F{first})"], fill=ERROR_FILL))
     _widths(ws, (18, 40, 18, 18, 18, 16, 12))
     ws.protection.sheet = True
-    _print_setup(ws, "4:4")
+    _print_setup(ws, f"{lay.tasks[0] - 1}:{lay.tasks[0] - 1}")
+
+
+def target_formula(row: int) -> str:
+    return f'=IF(AND(D{row}="",E{row}=""),"",JX_TARGET_MET(D{row},E{row}))'
 
 
 def _conf(ws: Worksheet) -> None:
@@ -422,22 +448,25 @@ def _conf(ws: Worksheet) -> None:
 def build_workbook(filled: Filled | None = None, rubric: Rubric | None = None) -> Workbook:
     """The template as an openpyxl workbook (no VBA yet); ``filled`` pre-fills inputs."""
     rubric = rubric or load_rubric()
+    lay = layout(rubric)
     filled = filled or Filled(values={})
-    unknown = set(filled.values) - {f.name for f in model.fields(rubric)}
+    unknown = set(filled.values) - {f.name for f in lay.fields}
     if unknown:
         raise ValueError(f"未知的输入项：{'、'.join(sorted(unknown))}")
     wb = Workbook()
     wb.remove(wb.active)
-    for title, code_name in SHEETS:
+    for title, code_name in lay.sheets:
         ws = wb.create_sheet(title)
         ws.sheet_properties.codeName = code_name
     wb.code_name = "ThisWorkbook"
-    _instructions(wb["填报说明"], rubric)
-    _inputs(wb, wb[INPUT_SHEET], rubric, filled.values)
-    _scores(wb, wb[SCORE_SHEET], rubric)
-    _exec(wb, wb[EXEC_SHEET], rubric)
-    _self_evaluation(wb, wb[SELF_SHEET], filled)
-    _conf(wb["xlwings.conf"])
+    _instructions(wb[INSTRUCTIONS], rubric)
+    _inputs(wb[INPUT_SHEET], lay, filled.values)
+    _scores(wb[SCORE_SHEET], lay)
+    if EXEC_SHEET in wb.sheetnames:
+        _exec(wb[EXEC_SHEET], lay)
+    _self_evaluation(wb[SELF_SHEET], lay, filled)
+    _conf(wb[CONF])
+    _define_all(wb, lay)
     wb.active = 1
     wb.properties.creator = "jx"
     wb.properties.title = f"部门整体支出绩效自评（{rubric.id}）"
@@ -493,5 +522,6 @@ def build(path: Path, filled: Filled | None = None, rubric: Rubric | None = None
     """Write the template (or a filled copy) with its VBA project, atomically."""
     from .vba_parts import vba_project
 
-    write_atomically(path, workbook_bytes(filled, rubric, vba_project()))
+    rubric = rubric or load_rubric()
+    write_atomically(path, workbook_bytes(filled, rubric, vba_project(rubric)))
     return path

@@ -20,19 +20,12 @@ from collections.abc import Callable
 from typing import Any
 
 from jx.errors import JXInputError
-from jx.rubric import load_rubric
 
 CATEGORY = "JX 绩效自评"
-
-
-class _Omitted:
-    """Default of an optional argument, so that "left out" differs from "blank cell"."""
-
-    def __repr__(self) -> str:
-        return "OMITTED"
-
-
-OMITTED = _Omitted()
+# The hidden last argument of every function: the calling workbook's edition, passed by
+# the template's VBA (jx_edition.JxEdition reads the workbook's named cell 评分标准版本).
+EDITION_ARG = "edition"
+EDITION_VBA = "JxEdition()"
 
 
 def _xlwings():
@@ -44,11 +37,20 @@ def func(**kwargs: Any) -> Callable:
     return xw.func(**kwargs) if xw else (lambda f: f)
 
 
-def arg(name: str, doc: str, **options: Any) -> Callable:
-    """Argument doc for the Function Wizard; Excel error values arrive as text (#VALUE!)."""
+def arg(name: str, doc: str | None, **options: Any) -> Callable:
+    """Argument doc for the Function Wizard; Excel error values arrive as text (#VALUE!).
+
+    ``vba`` makes an argument hidden from Excel: the wrapper passes that VBA
+    expression instead (the edition).
+    """
     xw = _xlwings()
-    options.setdefault("err_to_str", True)
-    return xw.arg(name, doc=doc, **options) if xw else (lambda f: f)
+    if not xw:
+        return lambda f: f
+    if "vba" not in options:
+        options.setdefault("err_to_str", True)
+    if doc is not None:
+        options["doc"] = doc
+    return xw.arg(name, **options)
 
 
 def _windows_error_class() -> type[JXInputError] | None:
@@ -89,18 +91,3 @@ def excel_errors(f: Callable) -> Callable:
             raise _EXCEL_ERROR(error.message) from None
 
     return wrapper
-
-
-def indicator_doc(indicator_id: str) -> Callable:
-    """Docstring from the rubric data: indicator, rule in one line, max points.
-
-    The first (and only) line is what the Function Wizard shows, so it stays
-    under Excel's 255-character limit; it follows the edition in force.
-    """
-
-    def decorate(f: Callable) -> Callable:
-        ind = load_rubric().indicator(indicator_id)
-        f.__doc__ = f"{ind.name}（满分{ind.max:g}分）：{ind.summary}"
-        return f
-
-    return decorate

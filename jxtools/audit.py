@@ -13,15 +13,15 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-import udfs
+from addin.layout import Call, Layout, layout
 from jx.errors import JXInputError, message_in_cell
 from jx.excel import excel_round
-from jx.rubric import Rubric, load_rubric
+from jx.functions import Score, explain, functions
+from jx.rubric import GRADE_FUNCTION, Rubric
+from jx.shapes import EvaluatorPart
 from jx.targets import target_met
 
-from . import model
 from .reading import EXCEL_ERROR_TEXT, WorkbookData, read_workbook
-from .template import INPUT_SHEET, SCORE_SHEET, SELF_SHEET, score_name
 from .workbook_io import WorkbookError
 
 TOLERANCE = 0.005  # half a unit of the second decimal: scores are shown to 2 decimals
@@ -64,6 +64,7 @@ class Finding:
 @dataclass
 class AuditReport:
     file: str
+    edition: str | None = None
     department: Any = None
     year: Any = None
     findings: list[Finding] = field(default_factory=list)
@@ -100,35 +101,65 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
-def _input_values(data: WorkbookData, rubric: Rubric) -> dict[str, Any]:
-    return {f.name: data.value(f.name) for f in model.fields(rubric)}
+def _input_values(data: WorkbookData, lay: Layout) -> dict[str, Any]:
+    return {f.name: data.value(f.name) for f in lay.fields}
 
 
-def _located(message: str, call: model.Call, data: WorkbookData) -> str:
-    """Add the cell of the input a message names, so the user knows where to look."""
-    names = sorted(_names_in(call), key=len, reverse=True)
-    for name in names:
-        if message.startswith(name) and data.has(name):
-            return f"{message}（{data.where(name)}）"
-    cells = "、".join(f"{n}={data.where(n)}" for n in _names_in(call) if data.has(n))
-    return f"{message}（相关输入：{cells}）" if cells else message
+class _Located(JXInputError):
+    """An input error with the cell it is about (``基础数据!D40``)."""
 
 
-def _names_in(call: model.Call) -> list[str]:
-    names: list[str] = []
-    links = model.derived()
-    for arg in call.args:
-        if isinstance(arg, model.Call):
-            names += _names_in(arg)
-        elif isinstance(arg, str):
-            names += _names_in(links[arg]) if arg in links else [arg]
-    return names
+def _where(name: str, data: WorkbookData) -> str | None:
+    return data.where(name) if data.has(name) else None
 
 
-def _recompute(call: model.Call, values: dict[str, Any]):
-    functions = model.jx_functions()
-    args = [model.evaluate_arg(a, values, functions) for a in call.args]
-    return udfs.SCORE_RULES[call.function](*args)
+def _value(arg: "Call | str | float", values: dict[str, Any], lay: Layout, data: WorkbookData) -> Any:
+    if isinstance(arg, Call):
+        return _call(arg, values, lay, data)
+    if isinstance(arg, float):
+        return arg
+    if arg in lay.derived:
+        return _call(lay.derived[arg].call, values, lay, data)
+    return values.get(arg)
+
+
+def _arguments(call: Call, values: dict[str, Any], lay: Layout, data: WorkbookData) -> list[Any]:
+    return [_value(a, values, lay, data) for a in call.args]
+
+
+def _call(call: Call, values: dict[str, Any], lay: Layout, data: WorkbookData) -> Any:
+    """The value of a formula tree, each function of the workbook's edition; errors name their cell."""
+    args = _arguments(call, values, lay, data)
+    try:
+        return functions(lay.rubric)[call.function](*args)
+    except _Located:
+        raise
+    except JXInputError as error:
+        raise _locate(error, call, lay, data) from None
+
+
+def _locate(error: JXInputError, call: Call, lay: Layout, data: WorkbookData) -> JXInputError:
+    """The error with the cell of the input it names: by the argument it is about, else every input read."""
+    f = functions(lay.rubric)[call.function]
+    source = getattr(error, "source", None)
+    names = [a.name for a in f.args]
+    if source in names and names.index(source) < len(call.args):
+        arg = call.args[names.index(source)]
+        if isinstance(arg, str) and _where(arg, data):
+            return _Located(f"{error.message}（{_where(arg, data)}）")
+    cells = "、".join(f"{n}={_where(n, data)}" for n in dict.fromkeys(call.names()) if _where(n, data))
+    return _Located(f"{error.message}（相关输入：{cells}）" if cells else error.message)
+
+
+def score(call: Call, indicator: str, values: dict[str, Any], lay: Layout, data: WorkbookData) -> Score:
+    """An indicator's points and notes, recomputed from the inputs with the formula the cell holds."""
+    args = _arguments(call, values, lay, data)
+    try:
+        return explain(lay.rubric, indicator, args)
+    except _Located:
+        raise
+    except JXInputError as error:
+        raise _locate(error, call, lay, data) from None
 
 
 def _targets(data: WorkbookData, rubric: Rubric) -> tuple[int, list[dict[str, Any]], list[str]]:
@@ -165,26 +196,29 @@ def _sum_column(data: WorkbookData, name: str) -> float | None:
     return sum(values)
 
 
-def audit_data(data: WorkbookData, rubric: Rubric | None = None) -> AuditReport:
-    rubric = rubric or load_rubric()
-    report = AuditReport(file=data.path.name)
-    values = _input_values(data, rubric)
+def audit_data(data: WorkbookData) -> AuditReport:
+    """Recompute every indicator of a workbook read by :func:`read_workbook`, by its own edition."""
+    rubric = data.rubric
+    lay = layout(rubric)
+    report = AuditReport(file=data.path.name, edition=rubric.id)
+    values = _input_values(data, lay)
     report.department, report.year = values.get("部门名称"), values.get("预算年度")
-    calls = model.score_calls(rubric)
-    for ind in rubric.indicators:
-        claimed = data.shown(score_name(ind.id))
+    for row in lay.scores:
+        ind = rubric.indicator(row.indicator)
+        claimed = data.shown(row.name)
         finding = Finding(ind.id, ind.name, ind.level1, ind.max, claimed, None)
         try:
-            score = _recompute(calls[ind.id], values)
-            finding.recomputed, finding.notes = score.points, score.notes
+            result = score(row.call, ind.id, values, lay, data)
+            finding.recomputed, finding.notes = result.points, result.notes
         except JXInputError as error:
-            finding.error = error.message
-            finding.notes = (_located(error.message, calls[ind.id], data),)
+            finding.error = error.message.split("（")[0] if isinstance(error, _Located) else error.message
+            finding.notes = (error.message,)
         report.findings.append(finding)
 
+    grade = functions(rubric)[GRADE_FUNCTION]
     if all(f.recomputed is not None for f in report.findings):
         report.total = excel_round(sum(f.recomputed for f in report.findings), rubric.decimals)
-        report.grade = udfs.JX_GRADE(report.total)
+        report.grade = grade(report.total)
     report.claimed_total = data.shown("综合评分") if data.has("综合评分") else None
     report.claimed_grade = data.shown("评分等级") if data.has("评分等级") else None
 
@@ -196,25 +230,30 @@ def audit_data(data: WorkbookData, rubric: Rubric | None = None) -> AuditReport:
 
 def _cross_checks(report: AuditReport, values: dict[str, Any], data: WorkbookData, rubric: Rubric) -> None:
     """Inputs and results that contradict each other."""
-    effect = next(f for f in report.findings if f.indicator == "effect")
-    if effect.recomputed == effect.max and report.missed_targets:
-        shown = "、".join(f"{m['name']}（{m['target']}→{m['actual']}）" for m in report.missed_targets[:6])
-        more = "等" if len(report.missed_targets) > 6 else ""
-        report.flags.append(f"效果性得满分 {effect.max:g} 分，但年度绩效指标有 {len(report.missed_targets)} 项未达成："
-                            f"{shown}{more}；评分标准要求“未实现绩效目标的酌情扣分”")
+    judged = {ind.id for ind in rubric.indicators
+              if any(isinstance(p, EvaluatorPart) and p.against_targets for p in ind.parts)}
+    for finding in report.findings:
+        if finding.indicator in judged and finding.recomputed == finding.max and report.missed_targets:
+            shown = "、".join(f"{m['name']}（{m['target']}→{m['actual']}）" for m in report.missed_targets[:6])
+            more = "等" if len(report.missed_targets) > 6 else ""
+            report.flags.append(f"{finding.name}得满分 {finding.max:g} 分，但年度绩效指标有 "
+                                f"{len(report.missed_targets)} 项未达成：{shown}{more}；"
+                                "评分标准要求“未实现绩效目标的酌情扣分”")
     budget, spent = _sum_column(data, "任务预算数"), _sum_column(data, "任务执行数")
-    total_budget, q4 = values.get("预算总指标"), values.get("四季度累计支出")
+    budget_name = rubric.self_evaluation.get("budget_total")
+    spent_name = rubric.self_evaluation.get("spent_total")
+    total_budget, total_spent = values.get(budget_name), values.get(spent_name)
     if budget is not None and _is_number(total_budget) and abs(budget - total_budget) >= 0.005:
-        report.flags.append(f"自评表主要任务预算数合计 {budget:,.2f} 元与预算总指标 {total_budget:,.2f} 元不符")
-    if spent is not None and _is_number(q4) and abs(spent - q4) >= 0.005:
-        report.flags.append(f"自评表主要任务执行数合计 {spent:,.2f} 元与四季度末累计支出 {q4:,.2f} 元不符")
+        report.flags.append(f"自评表主要任务预算数合计 {budget:,.2f} 元与{budget_name} {total_budget:,.2f} 元不符")
+    if spent is not None and _is_number(total_spent) and abs(spent - total_spent) >= 0.005:
+        report.flags.append(f"自评表主要任务执行数合计 {spent:,.2f} 元与{spent_name} {total_spent:,.2f} 元不符")
     shown_scores = [f.claimed for f in report.findings]
     if all(_is_number(s) for s in shown_scores) and _is_number(report.claimed_total):
         arithmetic = excel_round(sum(shown_scores), rubric.decimals)
         if abs(arithmetic - report.claimed_total) >= TOLERANCE:
             report.flags.append(f"综合评分 {report.claimed_total:g} 与各指标分数之和 {arithmetic:g} 不符")
         try:
-            implied = udfs.JX_GRADE(report.claimed_total)
+            implied = functions(rubric)[GRADE_FUNCTION](report.claimed_total)
         except JXInputError:
             implied = None
         if report.claimed_grade not in (None, implied):
@@ -223,12 +262,12 @@ def _cross_checks(report: AuditReport, values: dict[str, Any], data: WorkbookDat
         report.flags.append(f"综合评分显示 {report.claimed_total}，复核可得 {report.total:g}")
 
 
-def audit_file(path: Path, rubric: Rubric | None = None) -> AuditReport:
+def audit_file(path: Path) -> AuditReport:
     """Audit one workbook; a file that cannot be read or digested gives a report with ``error`` set."""
     path = Path(path)
     try:
-        data = read_workbook(path, sheets=(INPUT_SHEET, SCORE_SHEET, SELF_SHEET))
-        return audit_data(data, rubric)
+        data = read_workbook(path)
+        return audit_data(data)
     except WorkbookError as error:
         return AuditReport(file=path.name, error=str(error))
     except Exception as error:  # one odd file must never stop a batch or show a traceback

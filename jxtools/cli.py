@@ -15,9 +15,8 @@ from pathlib import Path
 
 import click
 
-from .workbook_io import WorkbookError
-
 from .build import EXAMPLE, ROOT
+from .workbook_io import WorkbookError
 
 EXIT_OK, EXIT_DISAGREE, EXIT_UNREADABLE = 0, 1, 2
 
@@ -208,7 +207,7 @@ def _write_text(output: Path, text: str, inputs: Sequence[Path]) -> None:
 
 
 def _write_bytes(output: Path, data: bytes, inputs: Sequence[Path]) -> None:
-    from .atomic import write_atomically
+    from addin.atomic import write_atomically
 
     _guard(output, inputs)
     write_atomically(output, data)

@@ -10,9 +10,12 @@ import tempfile
 import tomllib
 from pathlib import Path
 
-from .atomic import write_atomically
-from .template import Filled, workbook_bytes
-from .vba_parts import vba_project
+from addin.atomic import write_atomically
+from addin.template import Filled, workbook_bytes
+from addin.vba_parts import vba_project
+from jx.rubric import load_rubric
+
+EDITION = "shenzhen-2020"  # the edition of the bundled template and example
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = ROOT / "workbook_template.xlsm"
@@ -30,7 +33,8 @@ def example_filled() -> Filled:
 
 
 def template_bytes() -> bytes:
-    return workbook_bytes(vba=vba_project())
+    rubric = load_rubric(EDITION)
+    return workbook_bytes(rubric=rubric, vba=vba_project(rubric))
 
 
 def example_bytes() -> bytes:
@@ -40,7 +44,8 @@ def example_bytes() -> bytes:
 
     with tempfile.TemporaryDirectory(prefix="jx-example-") as tmp:
         plain = Path(tmp) / EXAMPLE.name
-        plain.write_bytes(workbook_bytes(example_filled(), vba=vba_project()))
+        rubric = load_rubric(EDITION)
+        plain.write_bytes(workbook_bytes(example_filled(), rubric, vba_project(rubric)))
         return with_values(plain, recalculate(plain).values)
 
 

@@ -25,8 +25,12 @@ from typing import Any
 
 os.environ.setdefault("TQDM_DISABLE", "1")  # formulas draws progress bars otherwise
 
+from addin.layout import EDITION_NAME  # noqa: E402
 from jx.errors import JXInputError  # noqa: E402
+from jx.functions import functions  # noqa: E402
+from jx.rubric import Rubric  # noqa: E402
 
+from .reading import edition_of  # noqa: E402
 from .workbook_io import defined_names, open_checked  # noqa: E402
 
 _IDENTIFIER_EDGE = r"(?<![\w.$'!])({names})(?![\w.(!])"
@@ -42,16 +46,6 @@ class Recalculated:
 
     def named(self, name: str) -> Any:
         return self.values.get(self.names[name])
-
-
-class _HeadlessCaller:
-    """What xlwings hands to ``caller``, as far as JX_STAFF_RATIO() reads it."""
-
-    def __init__(self, named_values: Mapping[str, Any]):
-        names = {k: type("Name", (), {"refers_to_range": type("Range", (), {"value": v})()})()
-                 for k, v in named_values.items()}
-        book = type("Book", (), {"names": names})()
-        self.sheet = type("Sheet", (), {"book": book})()
 
 
 def _plain(value: Any) -> Any:
@@ -73,12 +67,13 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _excel_function(function, caller_values: dict[str, Any]):
+def _excel_function(function, named_values: dict[str, Any]):
+    """``function`` as the engine calls it: cell values in, a value or the cell text of an error out."""
     def call(*args):
         values = [_plain(a) for a in args]
         try:
-            if getattr(function, "__name__", "") == "JX_STAFF_RATIO" and not values:
-                return function(caller=_HeadlessCaller(caller_values))
+            if function.read_names and not values:
+                values = [named_values.get(n) for n in function.read_names]
             return function(*values)
         except JXInputError as error:
             return error.cell_text
@@ -86,16 +81,13 @@ def _excel_function(function, caller_values: dict[str, Any]):
     return call
 
 
-def register_jx_functions(caller_values: dict[str, Any]) -> None:
-    """Make every JX function known to the formulas engine."""
+def register_jx_functions(rubric: Rubric, named_values: dict[str, Any]) -> None:
+    """Make every JX function of ``rubric`` known to the formulas engine."""
     import formulas
 
-    import udfs
-
     table = formulas.get_functions()
-    for name in udfs.__all__:
-        if name.startswith("JX_"):
-            table[name] = _excel_function(getattr(udfs, name), caller_values)
+    for name, function in functions(rubric).items():
+        table[name] = _excel_function(function, named_values)
 
 
 def _substitute_names(formula: str, names: Mapping[str, tuple[str, str]], pattern: re.Pattern) -> str:
@@ -136,11 +128,12 @@ def recalculate(path: Path) -> Recalculated:
                     if pattern is not None:
                         cell.value = _substitute_names(cell.value, names, pattern)
     wb.defined_names.clear()
+    rubric = edition_of(path, lambda: caller_values.get(EDITION_NAME), EDITION_NAME in names)
     workdir = Path(tempfile.mkdtemp(prefix="jx-recalc-"))
     try:
         plain = workdir / "book.xlsx"
         wb.save(plain)
-        register_jx_functions(caller_values)
+        register_jx_functions(rubric, caller_values)
         model = formulas.ExcelModel().loads(str(plain)).finish()
         solution = model.calculate()
     finally:

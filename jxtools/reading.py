@@ -3,7 +3,9 @@
 python-calamine reads the cell values (for a formula cell: the value last
 calculated, or blank if it never was); the defined names, parsed from
 ``xl/workbook.xml``, say where each named input and score lives. The file has
-passed :func:`addin.workbook_io.open_checked` before any of this runs.
+passed :func:`jxtools.workbook_io.open_checked` before any of this runs.
+The workbook's edition is the id in its named cell 评分标准版本; a workbook
+naming an edition this installation lacks is refused, never scored by another.
 """
 
 from __future__ import annotations
@@ -14,18 +16,28 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from openpyxl.utils.cell import column_index_from_string
+from addin.layout import EDITION_NAME
+from jx.rubric import Rubric, RubricError, load_rubric
+from jx.values import ERROR_NAMES
 
 from .workbook_io import WorkbookError, defined_names, open_checked, sheet_paths
 
-EXCEL_ERROR_TEXT = ("#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A")
+EXCEL_ERROR_TEXT = ERROR_NAMES
+
+
+def column_index(letters: str) -> int:
+    """A → 1, AA → 27."""
+    index = 0
+    for ch in letters:
+        index = index * 26 + ord(ch) - 64
+    return index
 
 
 def _split(ref: str) -> tuple[int, int]:
     match = re.fullmatch(r"([A-Z]+)(\d+)", ref)
     if not match:
         raise ValueError(ref)
-    return int(match.group(2)) - 1, column_index_from_string(match.group(1)) - 1
+    return int(match.group(2)) - 1, column_index(match.group(1)) - 1
 
 
 @dataclass
@@ -33,6 +45,7 @@ class WorkbookData:
     path: Path
     names: dict[str, tuple[str, str]]
     sheets: dict[str, tuple[tuple[int, int], list[list[Any]]]] = field(default_factory=dict)
+    rubric: Rubric | None = None
 
     def cell(self, sheet: str, ref: str) -> Any:
         """A cell's value; None for an empty cell (calamine gives "")."""
@@ -121,4 +134,18 @@ def read_workbook(path: Path, sheets: tuple[str, ...] | None = None) -> Workbook
         raise
     except Exception as error:  # calamine's own errors: corrupt zip member, bad XML
         raise WorkbookError(f"{path.name}：无法读取（{type(error).__name__}: {error}）") from None
+    data.rubric = edition_of(path, lambda: data.value(EDITION_NAME), EDITION_NAME in data.names)
     return data
+
+
+def edition_of(path: Path, value, named: bool) -> Rubric:
+    """The edition a workbook records in its named cell 评分标准版本, or a Chinese refusal."""
+    if not named:
+        raise WorkbookError(f"{Path(path).name}：缺少名称“{EDITION_NAME}”（不是本模板生成的工作簿，或名称被删除）")
+    edition = value()
+    if not isinstance(edition, str) or not edition.strip():
+        raise WorkbookError(f"{Path(path).name}：{EDITION_NAME}为空，无法确定按哪一版评分标准评分")
+    try:
+        return load_rubric(edition.strip())
+    except RubricError as error:
+        raise WorkbookError(f"{Path(path).name}：按工作簿记录的{EDITION_NAME}“{edition.strip()}”无法评分——{error}") from None

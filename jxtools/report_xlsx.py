@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from openpyxl import Workbook
 from openpyxl.styles import Font, PatternFill
 
-from jx.rubric import load_rubric
+from jx.rubric import RubricError, load_rubric
 
 from .audit import AuditReport
 
@@ -31,17 +31,17 @@ def _header(ws, headers: Sequence[str]) -> None:
 
 def summary_workbook(reports: Sequence[AuditReport]) -> bytes:
     """One row per workbook: department, every indicator, total, grade, flags, error."""
-    rubric = load_rubric()
+    indicators = _indicators(reports)
     wb = Workbook()
     ws = wb.active
     ws.title = "汇总"
-    _header(ws, ["文件", "部门", "年度", *[i.name for i in rubric.indicators],
+    _header(ws, ["文件", "部门", "年度", *indicators.values(),
                  "综合评分（复核）", "评分等级（复核）", "综合评分（填报）", "评分等级（填报）",
                  "复核结论", "未达成指标数", "需要注意", "错误"])
     for r in reports:
         scores = {f.indicator: (f.recomputed if f.error is None else f"错误：{f.error}") for f in r.findings}
         conclusion = "无法读取" if r.error else ("一致" if r.ok else "不一致或需注意")
-        ws.append([r.file, r.department, r.year, *[scores.get(i.id) for i in rubric.indicators],
+        ws.append([r.file, r.department, r.year, *[scores.get(i) for i in indicators],
                    r.total, r.grade, _plain(r.claimed_total), _plain(r.claimed_grade), conclusion,
                    None if r.error else len(r.missed_targets),
                    "\n".join(r.flags + [f"{f.name}：填报 {f.claimed}，复核 {f.recomputed}" for f in r.disagreements
@@ -52,6 +52,15 @@ def summary_workbook(reports: Sequence[AuditReport]) -> bytes:
                 cell.fill = BAD
     ws.auto_filter.ref = ws.dimensions
     return _save(wb)
+
+
+def _indicators(reports: Sequence[AuditReport]) -> dict[str, str]:
+    """Indicator id → name over every edition the reports were scored by, in order."""
+    out: dict[str, str] = {}
+    for r in reports:
+        for f in r.findings:
+            out.setdefault(f.indicator, f.name)
+    return out
 
 
 def _plain(value):

@@ -3,7 +3,8 @@
 For offices on WPS, machines where Python cannot be installed, and auditors
 who open a workbook with no add-in: the copy keeps the layout, inputs, defined
 names, formatting, data validation and sheet protection; its formulas are the
-native text of :mod:`addin.native`, each converted cell carries a comment
+rendered expression trees of :mod:`jx.formula` (the same trees Python
+evaluates), each converted cell carries a comment
 naming the JX formula it stands for, and there are no macros (no VBA project,
 no hidden ``xlwings.conf`` sheet). Excel, WPS and LibreOffice recalculate it on
 opening (``fullCalcOnLoad``).
@@ -21,30 +22,32 @@ from copy import copy
 from pathlib import Path
 
 from openpyxl.comments import Comment
-from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.formula import ArrayFormula
 from openpyxl.workbook.workbook import Workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
-from jx.rubric import Rubric, editions, load_rubric
+from addin.atomic import write_atomically
+from addin.layout import CONF, EDITION_NAME, INSTRUCTIONS
+from addin.template import normalize_zip
+from jx.expr import HelperColumns, column_letter
+from jx.formula import MAX_FORMULA_CHARS, MAX_NESTING, NativeFormulaError, native_formula, nesting_depth
+from jx.functions import functions
+from jx.rubric import Rubric
 
-from .atomic import write_atomically
-from .native import MAX_FORMULA_CHARS, MAX_NESTING, HelperColumns, NativeFormulaError, native_formula, nesting_depth
-from .template import SCORE_SHEET, normalize_zip
+from .reading import edition_of
 from .workbook_io import WorkbookError, open_checked
 
-CONF_SHEET = "xlwings.conf"
-INSTRUCTIONS_SHEET = "填报说明"
+CONF_SHEET = CONF
+INSTRUCTIONS_SHEET = INSTRUCTIONS
 COMMENT_AUTHOR = "jx export"
 _JX_CALL = re.compile(r"(?<![\w.$])JX_[A-Za-z0-9_]+\s*\(", re.I)
-_EDITION = re.compile(r"评分标准：\s*(\S+)")
 
 
 def export_workbook(src: Path, dst: Path, rubric: Rubric | None = None) -> Path:
     """Write the native-formula copy of ``src`` to ``dst`` (an .xlsx); ``src`` is only read.
 
-    ``rubric`` defaults to the edition the workbook names on 评分表 (评分标准：…),
-    else the edition in force. Raises :class:`WorkbookError` with a Chinese message.
+    ``rubric`` defaults to the edition the workbook records (its named cell
+    评分标准版本). Raises :class:`WorkbookError` with a Chinese message.
     """
     src, dst = Path(src), Path(dst)
     if dst.suffix.lower() != ".xlsx":
@@ -58,7 +61,7 @@ def export_workbook(src: Path, dst: Path, rubric: Rubric | None = None) -> Path:
         wb = load_workbook(src, keep_vba=False)
     except Exception as error:  # openpyxl's own errors on a damaged part
         raise WorkbookError(f"{src.name}：无法读取（{type(error).__name__}: {error}）") from None
-    rubric = rubric or _edition_of(wb)
+    rubric = rubric or _edition_of(src, wb)
     if CONF_SHEET in wb.sheetnames:
         wb.remove(wb[CONF_SHEET])
     helper_columns: dict[str, tuple[int, int]] = {}
@@ -81,15 +84,13 @@ def _same_file(src: Path, dst: Path) -> bool:
     return src.resolve() == dst.resolve()
 
 
-def _edition_of(wb: Workbook) -> Rubric:
-    """The edition the template wrote on 评分表 (``评分标准：shenzhen-2020``), else the default."""
-    if SCORE_SHEET in wb.sheetnames:
-        for row in wb[SCORE_SHEET].iter_rows(max_row=4):
-            for cell in row:
-                match = _EDITION.search(cell.value) if isinstance(cell.value, str) else None
-                if match and match.group(1) in editions():
-                    return load_rubric(match.group(1))
-    return load_rubric()
+def _edition_of(src: Path, wb: Workbook) -> Rubric:
+    """The edition the workbook records in its named cell 评分标准版本."""
+    def value():
+        sheet, ref = wb.defined_names[EDITION_NAME].attr_text.split("!")
+        return wb[sheet.strip("'")][ref.replace("$", "")].value
+
+    return edition_of(src, value, EDITION_NAME in wb.defined_names)
 
 
 def _formula(value: object) -> str | None:
@@ -162,7 +163,7 @@ def _place_helpers(ws: Worksheet, helpers: HelperColumns) -> None:
     for step, column in helpers.columns.items():
         if header_row >= 1 and ws.cell(row=header_row, column=column).value is None:
             ws.cell(row=header_row, column=column, value=f"辅助列：{step}")
-        dimension = ws.column_dimensions[get_column_letter(column)]
+        dimension = ws.column_dimensions[column_letter(column)]
         dimension.hidden = True
         dimension.width = 16
 
@@ -175,24 +176,18 @@ def _comment(cell, text: str) -> None:
 
 
 def _steps_note(helpers: HelperColumns) -> str:
-    first = get_column_letter(helpers.first_column)
-    last = get_column_letter(helpers.first_column + len(helpers.columns) - 1)
+    first = column_letter(helpers.first_column)
+    last = column_letter(helpers.first_column + len(helpers.columns) - 1)
     return f"计算步骤在同一行隐藏的辅助列 {first}–{last}，每列一步（撤消工作表保护后可取消隐藏查看）。"
 
 
 def _comment_text(formula: str, rubric: Rubric) -> str:
     """``JX: =JX_…`` and, for each function, the rule it applies."""
-    import udfs
-
     lines = [f"JX: {formula}"]
+    known = functions(rubric)
     for name in dict.fromkeys(m.group(0).rstrip("( ").upper() for m in _JX_CALL.finditer(formula)):
-        try:
-            ind = rubric.by_function(name)
-            lines.append(f"{name}：{ind.name}（满分{ind.max:g}分）：{ind.summary}")
-        except KeyError:
-            doc = (getattr(udfs, name, None).__doc__ or "").strip().splitlines()
-            if doc:
-                lines.append(f"{name}：{doc[0]}")
+        if name in known:
+            lines.append(f"{name}：{known[name].summary}")
     return "\n".join(lines)
 
 
@@ -218,7 +213,7 @@ def _note_in_instructions(wb: Workbook, helper_columns: dict[str, tuple[int, int
     top = next((r for r in range(2, min(ws.max_row, 6) + 1) if not ws.cell(row=r, column=1).value), None)
     if top is not None:
         ws.cell(row=top, column=1).value = notice
-    steps = "；".join(f"“{sheet}”的 {get_column_letter(a)}–{get_column_letter(b)} 列"
+    steps = "；".join(f"“{sheet}”的 {column_letter(a)}–{column_letter(b)} 列"
                      for sheet, (a, b) in helper_columns.items())
     lines = [
         "五、本文件（无宏版本）",

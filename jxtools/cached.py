@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
 
-from .atomic import write_atomically
+from addin.atomic import write_atomically
 from .reading import EXCEL_ERROR_TEXT
 from .workbook_io import sheet_paths
 
