@@ -9,7 +9,9 @@ Python: no openpyxl here, so the reader pays nothing to import it.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from jx.rubric import Rubric
 from jx.shapes import SchedulePart, Slot
@@ -207,6 +209,41 @@ def _build(rubric: Rubric) -> Layout:
     names["未达成指标数"] = (SELF, f"$D${targets[1] + 1}")
     return Layout(rubric, fields, input_rows, tuple(scores), subtotal_rows, total_row, grade_row, derived,
                   schedule_rows, names, tasks, targets)
+
+
+def evaluate(arg: "Call | str | float", values: Mapping[str, Any], lay: "Layout",
+             on_error: Callable[[Call, Exception], Exception] | None = None) -> Any:
+    """The value of a formula tree from the input values, every function of the layout's edition.
+
+    A derived name (一季度执行率) is computed from its own formula. ``on_error``
+    turns an input error raised by a call into the one to raise (the audit
+    adds the cell it is about).
+    """
+    if isinstance(arg, float):
+        return arg
+    if isinstance(arg, str):
+        if arg in lay.derived:
+            return evaluate(lay.derived[arg].call, values, lay, on_error)
+        return values.get(arg)
+    args = [evaluate(a, values, lay, on_error) for a in arg.args]
+    return _apply(arg, args, lay, on_error)
+
+
+def _apply(call: Call, args: list[Any], lay: "Layout", on_error) -> Any:
+    from jx.errors import JXInputError
+    from jx.functions import functions
+
+    try:
+        return functions(lay.rubric)[call.function](*args)
+    except JXInputError as error:
+        if on_error is None:
+            raise
+        raise on_error(call, error) from None
+
+
+def arguments(call: Call, values: Mapping[str, Any], lay: "Layout", on_error=None) -> list[Any]:
+    """The values a call's function receives."""
+    return [evaluate(a, values, lay, on_error) for a in call.args]
 
 
 def _column(index: int) -> str:

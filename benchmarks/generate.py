@@ -12,8 +12,8 @@ import re
 import zipfile
 from pathlib import Path
 
-from addin.build import EXAMPLE
-from addin.workbook_io import defined_names, sheet_paths
+from jxtools.build import EXAMPLE
+from jxtools.workbook_io import defined_names, sheet_paths
 
 VARIED = {
     "编外人数": lambda r: r.randint(0, 8),

@@ -35,7 +35,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-from addin.libreoffice import (RECALC_ALWAYS, RECALC_NEVER, find_soffice,  # noqa: E402
+from jxtools.libreoffice import (RECALC_ALWAYS, RECALC_NEVER, find_soffice,  # noqa: E402
                                recalculate_in_parallel, recalculate_with_libreoffice)
 
 
@@ -43,7 +43,7 @@ def _exported(work: Path) -> Path:
     """The reference report, filled and exported."""
     import tomllib
 
-    from addin.export import export_workbook
+    from jxtools.export import export_workbook
     from addin.template import Filled, build
 
     root = HERE.parent

@@ -60,8 +60,8 @@ def _raw_read(paths) -> None:
 
 
 def bench_batch(count: int, repeat: int) -> dict:
-    from addin.audit import audit_file
-    from addin.batch import run_batch
+    from jxtools.audit import audit_file
+    from jxtools.batch import run_batch
     from generate import generate
 
     with tempfile.TemporaryDirectory(prefix="jx-bench-") as tmp:
@@ -81,10 +81,10 @@ def bench_batch(count: int, repeat: int) -> dict:
 
 
 def bench_recalc(repeat: int) -> dict:
-    from addin.build import EXAMPLE
-    from addin.cached import write_with_values
-    from addin.libreoffice import recalculate_with_libreoffice
-    from addin.recalc import recalculate
+    from jxtools.build import EXAMPLE
+    from jxtools.cached import write_with_values
+    from jxtools.libreoffice import recalculate_with_libreoffice
+    from jxtools.recalc import recalculate
 
     with tempfile.TemporaryDirectory(prefix="jx-bench-") as tmp:
         out = Path(tmp)

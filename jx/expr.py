@@ -248,7 +248,19 @@ class Expr:
     def children(self) -> tuple["Expr", ...]:
         return ()
 
-    def compile(self) -> Compiled:
+    def compile(self, memo: dict[int, Compiled] | None = None) -> Compiled:
+        """A Python function of an environment (argument name → cell value) giving this node's value.
+
+        Shared subtrees are compiled once (``memo``), so a step read in ten
+        places costs one closure, not ten.
+        """
+        memo = {} if memo is None else memo
+        key = id(self)
+        if key not in memo:
+            memo[key] = self._compile(lambda child: child.compile(memo))
+        return memo[key]
+
+    def _compile(self, c: Callable[["Expr"], Compiled]) -> Compiled:
         raise NotImplementedError
 
     def evaluate(self, env: Mapping[str, Any] | None = None) -> Any:
@@ -299,7 +311,7 @@ class Lit(Expr):
         return ("logical" if isinstance(v, bool) else "number" if isinstance(v, float)
                 else "text" if isinstance(v, str) else "any")
 
-    def compile(self) -> Compiled:
+    def _compile(self, c) -> Compiled:
         value = self.value
         return lambda env: value
 
@@ -311,7 +323,7 @@ class Ref(Expr):
     name: str
     kind: str = "any"
 
-    def compile(self) -> Compiled:
+    def _compile(self, c) -> Compiled:
         name = self.name
         return lambda env: env.get(name)
 
@@ -323,7 +335,7 @@ class Cell(Expr):
     text: str
     kind: str = "any"
 
-    def compile(self) -> Compiled:
+    def _compile(self, c) -> Compiled:
         raise RuleBug(f"{self.text} has no Python value")
 
 
@@ -340,8 +352,8 @@ class Op(Expr):
     def children(self):
         return (self.a, self.b)
 
-    def compile(self) -> Compiled:
-        op, fa, fb = self.op, self.a.compile(), self.b.compile()
+    def _compile(self, c) -> Compiled:
+        op, fa, fb = self.op, c(self.a), c(self.b)
         return lambda env: _binary(op, fa(env), fb(env))
 
 
@@ -363,9 +375,9 @@ class Fn(Expr):
     def children(self):
         return self.args
 
-    def compile(self) -> Compiled:
+    def _compile(self, c) -> Compiled:
         impl = FUNCTIONS[self.name][0]
-        fs = [a.compile() for a in self.args]
+        fs = [c(a) for a in self.args]
         if len(fs) == 1:
             f0 = fs[0]
             return lambda env: impl(f0(env))
@@ -387,8 +399,8 @@ class Logic(Expr):
     def children(self):
         return self.args
 
-    def compile(self) -> Compiled:
-        fs = [a.compile() for a in self.args]
+    def _compile(self, c) -> Compiled:
+        fs = [c(a) for a in self.args]
         pick = all if self.name == "AND" else any
 
         def run(env):
@@ -424,8 +436,8 @@ class InList(Expr):
     def children(self):
         return (self.x,)
 
-    def compile(self) -> Compiled:
-        f, words = self.x.compile(), self.words
+    def _compile(self, c) -> Compiled:
+        f, words = c(self.x), self.words
 
         def run(env):
             v = f(env)
@@ -449,11 +461,11 @@ class If(Expr):
     def children(self):
         return (self.cond, self.then, self.otherwise)
 
-    def compile(self) -> Compiled:
-        c, t, e = self.cond.compile(), self.then.compile(), self.otherwise.compile()
+    def _compile(self, c) -> Compiled:
+        cond, t, e = c(self.cond), c(self.then), c(self.otherwise)
 
         def run(env):
-            v = c(env)
+            v = cond(env)
             if isinstance(v, XlError):
                 return v
             return t(env) if truthy(v) else e(env)
@@ -478,8 +490,8 @@ class Choose(Expr):
     def children(self):
         return (self.index, *self.options)
 
-    def compile(self) -> Compiled:
-        index, options = self.index.compile(), [o.compile() for o in self.options]
+    def _compile(self, c) -> Compiled:
+        index, options = c(self.index), [c(o) for o in self.options]
 
         def run(env):
             i = index(env)
@@ -523,9 +535,9 @@ class Guard(Expr):
             out += [c.cond, c.message]
         return (*out, self.value)
 
-    def compile(self) -> Compiled:
-        checks = [(c.cond.compile(), c.message.compile(), c.source) for c in self.checks]
-        value = self.value.compile()
+    def _compile(self, c) -> Compiled:
+        checks = [(c(k.cond), c(k.message), k.source) for k in self.checks]
+        value = c(self.value)
 
         def run(env):
             for cond, message, source in checks:
@@ -553,8 +565,8 @@ class Fail(Expr):
     def children(self):
         return (self.message,)
 
-    def compile(self) -> Compiled:
-        message, source = self.message.compile(), self.source
+    def _compile(self, c) -> Compiled:
+        message, source = c(self.message), self.source
 
         def run(env):
             raise input_error(message(env), source)
@@ -576,8 +588,8 @@ class Step(Expr):
     def children(self):
         return (self.expr,)
 
-    def compile(self) -> Compiled:
-        inner, key = self.expr.compile(), id(self)
+    def _compile(self, c) -> Compiled:
+        inner, key = c(self.expr), id(self)
 
         def run(env):
             memo = env.setdefault("\0steps", {})
@@ -606,11 +618,11 @@ class Plain(Expr):
     def children(self):
         return (self.x,)
 
-    def compile(self) -> Compiled:
+    def _compile(self, c) -> Compiled:
         inner = self.x
         while isinstance(inner, (Guard, Seq)):
             inner = inner.value
-        return inner.compile()
+        return c(inner)
 
 
 @dataclass(eq=False)
@@ -627,8 +639,8 @@ class Seq(Expr):
     def children(self):
         return (*self.first, self.value)
 
-    def compile(self) -> Compiled:
-        firsts, value = [f.compile() for f in self.first], self.value.compile()
+    def _compile(self, c) -> Compiled:
+        firsts, value = [c(f) for f in self.first], c(self.value)
 
         def run(env):
             for f in firsts:
@@ -655,8 +667,8 @@ class DigitRun(Expr):
     def children(self):
         return (self.text, self.start)
 
-    def compile(self) -> Compiled:
-        ft, fs, chars, span = self.text.compile(), self.start.compile(), self.chars, self.span
+    def _compile(self, c) -> Compiled:
+        ft, fs, chars, span = c(self.text), c(self.start), self.chars, self.span
 
         def run(env):
             text, start = ft(env), fs(env)

@@ -264,8 +264,24 @@ def check_file(path: Path | str, others: bool = True) -> list[str]:
         return [f"无法读取：{error}"]
     rubric, problems = parse(text, str(path))
     if rubric is not None and others:
-        problems += _clashes(rubric)
+        where = _function_paths(rubric)
+        for name, message in _clashes(rubric):
+            line = line_of(text, where.get(name, ()))
+            problems.append(f"第 {line} 行：{message}" if line else message)
     return problems
+
+
+def _function_paths(rubric: Rubric) -> dict[str, tuple]:
+    out: dict[str, tuple] = {}
+    for ind in rubric.indicators:
+        out[ind.function] = ind.path + ("function",)
+        if ind.schedule:
+            for name in (ind.schedule.period_function, ind.schedule.average_function):
+                if name:
+                    out[name] = ind.schedule.path
+    for i, f in enumerate(rubric.measure_functions):
+        out[f.name] = ("function", i, "name")
+    return out
 
 
 def parse(text: str, file: str | None = None) -> tuple[Rubric | None, list[str]]:
@@ -340,9 +356,6 @@ def _indicator(t: Table, problems: Problems) -> Indicator | None:
         override = Override(dataclasses.replace(slot, optional=True, declared=True), ot.number("points"),
                             ot.text("note", ""))
         ot.unknown()
-    for key in ("rule_text", "description"):
-        if t.has(key) and not str(t.raw(key)).strip():
-            t.problem(key, f"“{key}”不能为空（评分标准原文）")
     ind = Indicator(id=t.text("id"), level1=t.text("level1"), level2=t.text("level2"), name=name,
                     max=t.number("max"), function=t.text("function"), description=t.text("description"),
                     rule_text=t.text("rule_text"), reference=t.text("reference"), reading=t.text("reading", ""),
@@ -420,9 +433,9 @@ def _resolve_inputs(rubric: Rubric, problems: Problems) -> Rubric:
         indicators.append(dataclasses.replace(ind, parts=parts, override=override))
     for slot in [*_occurrences(dataclasses.replace(rubric, indicators=tuple(indicators)))]:
         if slot.source:
-            for name in slot.source.inputs:
+            for name, path in zip(slot.source.inputs, slot.source.paths or [slot.path] * len(slot.source.inputs)):
                 if name and name not in declared:
-                    problems.add(slot.path, f"输入项“{name}”被使用但没有声明（需写明 kind、unit、help）")
+                    problems.add(path, f"输入项“{name}”被使用但没有声明（需写明 kind、unit、help）")
     inputs = tuple(declared[n] for n in order if n in declared)
     return dataclasses.replace(rubric, indicators=tuple(indicators), inputs=inputs)
 
@@ -531,18 +544,42 @@ def _claim(functions: dict, name: str, path: tuple, problems: Problems) -> None:
     functions[name] = path
 
 
-def _clashes(rubric: Rubric) -> list[str]:
-    """One function name, one argument list, in every installed edition."""
-    from .functions import functions
+def signatures(rubric: Rubric) -> dict[str, tuple[tuple[str, bool], ...]]:
+    """Every function's argument list, (name, optional) each, straight from the data.
 
+    Cheap and robust: a file with other problems still has its argument
+    lists compared with the installed editions'.
+    """
+    out: dict[str, tuple[tuple[str, bool], ...]] = {}
+    for ind in rubric.indicators:
+        out[ind.function] = tuple((s.arg, s.optional) for s in ind.slots())
+        if ind.schedule:
+            part = ind.schedule
+            if part.period_function:
+                out[part.period_function] = tuple((a, False) for a in part.period_args)
+            if part.average_function:
+                out[part.average_function] = tuple((s.arg, s.optional) for s in part.slots())
+    for f in rubric.measure_functions:
+        out[f.name] = tuple((s.arg, s.optional) for s in f.measure.slots)
+    out[GRADE_FUNCTION] = (("total", False),)
+    out[TARGET_FUNCTION] = (("target", False), ("actual", False))
+    return out
+
+
+def _text(signature: tuple[tuple[str, bool], ...]) -> str:
+    return ", ".join(("Optional " if optional else "") + name for name, optional in signature)
+
+
+def _clashes(rubric: Rubric) -> list[tuple[str, str]]:
+    """One function name, one argument list, in every installed edition: (name, message) per clash."""
     out = []
-    mine = functions(rubric)
+    mine = signatures(rubric)
     for other_id in editions():
         if other_id == rubric.id:
             continue
-        theirs = functions(load_rubric(other_id))
-        for name, f in mine.items():
-            if name in theirs and theirs[name].signature != f.signature:
-                out.append(f"函数 {name} 在版本“{other_id}”中的参数为（{theirs[name].signature_text}），"
-                           f"本文件为（{f.signature_text}）：同名函数的参数必须相同，请改用其他函数名")
+        theirs = signatures(load_rubric(other_id))
+        for name, signature in mine.items():
+            if name in theirs and theirs[name] != signature:
+                out.append((name, f"函数 {name} 在版本“{other_id}”中的参数为（{_text(theirs[name])}），"
+                                  f"本文件为（{_text(signature)}）：同名函数的参数必须相同，请改用其他函数名"))
     return out

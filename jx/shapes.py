@@ -81,6 +81,7 @@ class Source:
     function: str
     inputs: tuple[str, ...]
     cell: str | None = None  # the named cell holding it (一季度执行率), else computed inside the score formula
+    paths: tuple = field(default=(), compare=False)  # where each input is written
 
 
 @dataclass(frozen=True)
@@ -163,9 +164,10 @@ def parse_slot(entry: Any, path: Path, problems: Problems, *, kinds: Sequence[st
     source = None
     src = t.table("from", required=False)
     if src is not None:
-        source = Source(src.text("function"), tuple(_source_input(e, src.path + ("inputs", i), problems)
-                                                      for i, e in enumerate(src.raw("inputs", []) or [])),
-                        src.text("cell", None))
+        entries = src.raw("inputs", []) or []
+        paths = tuple(src.path + ("inputs", i) for i in range(len(entries)))
+        source = Source(src.text("function"), tuple(_source_input(e, p, problems) for e, p in zip(entries, paths)),
+                        src.text("cell", None), paths)
         if not src.has("inputs"):
             src.problem(None, "来源缺少“inputs”")
         src.unknown()
@@ -254,9 +256,7 @@ class Measure:
                 denominator = raw[1] - raw[2]
                 den_label = f"{self.slots[1].label}减{self.slots[2].label}"
         edges: list[tuple[Expr, float]] = []
-        if self.above == "error" and self.shape not in ("change", "share"):
-            checks.append(read.not_above(numerator, self.slots[0].label, denominator, den_label, self.slots[0].arg))
-        elif isinstance(self.above, float):
+        if isinstance(self.above, float):
             edges.append((numerator > denominator, self.above))
         if self.both_zero is not None:
             edges.append((all_of(numerator.eq(0), denominator.eq(0)), self.both_zero))
@@ -264,8 +264,12 @@ class Measure:
         if edges:
             zero = all_of(zero, not_(any_of(*[c for c, _ in edges])))
         checks.append(Check(zero, read.message(den_label, "为 0，无法计算比率"), source=self.slots[-1].arg))
-        checks.append(Check(all_of(denominator.ne(0), fn("ABS", numerator) > fn("ABS", denominator) * read.MAX_MAGNITUDE),
-                            read.message(den_label, "过小，无法计算比率"), source=self.slots[-1].arg))
+        if self.above == "error" and self.shape not in ("change", "share"):
+            checks.append(read.not_above(numerator, self.slots[0].label, denominator, den_label, self.slots[0].arg))
+        tiny = all_of(denominator.ne(0), fn("ABS", numerator) > fn("ABS", denominator) * read.MAX_MAGNITUDE)
+        if edges:
+            tiny = all_of(tiny, not_(any_of(*[c for c, _ in edges])))
+        checks.append(Check(tiny, read.message(den_label, "过小，无法计算比率"), source=self.slots[-1].arg))
         return Measured(tuple(reads), tuple(checks), numerator / denominator, tuple(edges))
 
 
@@ -644,7 +648,8 @@ class BandsPart(MeasuredPart):
         return [f"{self.measure.label} {band.condition(pct(measured))}，扣{pts(self.max - earned)}分"]
 
     def describe(self):
-        parts = [f"{b.condition(self.measure.label)} 得 {num(b.points)} 分" for b in reversed(self.bands)]
+        best_first = sorted(self.bands, key=lambda b: -b.points)
+        parts = [f"{b.condition(self.measure.label)} 得 {num(b.points)} 分" for b in best_first]
         return "；".join(parts)
 
 
@@ -668,7 +673,7 @@ class LinearPart(MeasuredPart):
             return self.edge_note(earned, values)
         if earned >= self.max:
             return []
-        return [f"{self.measure.label} {pct(measured)}，扣{pts(self.max - earned)}分"]
+        return [f"{self.measure.label} {_rate_text(self.measure, measured, values)}，扣{pts(self.max - earned)}分"]
 
     def describe(self):
         cap = f"（比率最多按 {bound(self.cap)} 计）" if self.cap is not None else ""
@@ -677,8 +682,18 @@ class LinearPart(MeasuredPart):
         if isinstance(m.above, float):
             text += f"，{m.slots[0].label}大于{m.slots[1].label}得 {num(m.above)} 分"
         if m.both_zero is not None:
-            text += f"，两者均为 0 得 {num(m.both_zero)} 分"
+            text += f"，{m.slots[0].label}和{m.slots[1].label}均为 0 得 {num(m.both_zero)} 分"
         return text
+
+
+def _rate_text(measure: Measure, rate: float, values: Mapping[str, Any]) -> str:
+    """A measured rate as the report writes it: 89.47%, or 34/41（82.93%） for a ratio of counts."""
+    slots = measure.slots
+    if measure.shape == "ratio" and all(s.kind == "count" for s in slots):
+        numerator, denominator = (values.get(s.arg) for s in slots)
+        if isinstance(numerator, float) and isinstance(denominator, float):
+            return f"{num(numerator)}/{num(denominator)}（{pct(rate)}）"
+    return pct(rate)
 
 
 STEP_MODES = {"pro_rata": "按比例", "whole": "每满一档", "started": "不足一档按一档"}

@@ -187,41 +187,58 @@ def line_of(source: str, path: Path) -> int | None:
         table_path.append(str(key))
     if not rest:
         return start + 1
-    # a key inside the current table (or an inline table / array under it)
-    key = str(rest[0])
-    for i in range(start, end):
-        if re.match(rf"^\s*\"?{re.escape(key)}\"?\s*=", lines[i]):
-            if len(rest) > 1 and isinstance(rest[1], int):
-                return _element_line(lines, i, rest[1]) + 1
-            return i + 1
-        inline = re.search(rf"[{{,]\s*{re.escape(key)}\s*=", lines[i])
-        if inline and i > start:
-            return i + 1
-    return start + 1
+    # keys and indices inside the current table: inline tables and arrays, possibly over several lines
+    line, col = start, 0
+    for i, part in enumerate(rest):
+        if isinstance(part, int):
+            line, col = _element(lines, line, col, part)
+            continue
+        found = _key(lines, line, col, end, str(part), nested=i > 0)
+        if found is None:
+            return line + 1
+        line, col = found
+    return line + 1
 
 
-def _element_line(lines: list[str], key_line: int, index: int) -> int:
-    """The line where element ``index`` of the inline array opened on ``key_line`` starts."""
-    count = -1
-    depth = 0
-    for i in range(key_line, len(lines)):
-        text = lines[i] if i > key_line else lines[i].split("=", 1)[1]
-        in_string = False
-        for ch in text:
-            if ch == '"':
-                in_string = not in_string
+def _key(lines: list[str], line: int, col: int, end: int, key: str, nested: bool) -> tuple[int, int] | None:
+    """Where ``key =`` is written from (line, col) on: a line of the table, or inside an inline table."""
+    pattern = re.compile(rf"(^|[{{,\s])\"?{re.escape(key)}\"?\s*=")
+    for j in range(line, end):
+        text = lines[j][col:] if j == line else lines[j]
+        m = pattern.search(text)
+        if m and (nested or re.match(rf"^\s*\"?{re.escape(key)}\"?\s*=", lines[j])):
+            return j, (col if j == line else 0) + m.end()
+    return None
+
+
+def _element(lines: list[str], line: int, col: int, index: int) -> tuple[int, int]:
+    """Where element ``index`` of the array that opens after (line, col) starts."""
+    depth, count, in_string = 0, 0, False
+    j, c = line, col
+    while j < len(lines):
+        text = lines[j]
+        while c < len(text):
+            ch = text[c]
             if in_string:
-                continue
-            if ch == "[":
-                depth += 1
-            elif ch == "]":
-                depth -= 1
-                if depth == 0:
-                    return i
-            elif ch == "{" and depth == 1:
-                count += 1
-                if count == index:
-                    return i
+                in_string = ch != '"'
+            elif ch == '"':
+                in_string = True
+                if depth == 1 and count == index:
+                    return j, c
             elif ch == "#":
                 break
-    return key_line
+            elif ch in "[{":
+                depth += 1
+                if depth == 2 and count == index:
+                    return j, c
+            elif ch in "]}":
+                depth -= 1
+                if depth == 0:
+                    return line, col
+            elif ch == "," and depth == 1:
+                count += 1
+            elif not ch.isspace() and depth == 1 and count == index:
+                return j, c
+            c += 1
+        j, c = j + 1, 0
+    return line, col

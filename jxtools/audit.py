@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from addin.layout import Call, Layout, layout
+from addin.layout import Call, Layout, arguments, layout
 from jx.errors import JXInputError, message_in_cell
 from jx.excel import excel_round
 from jx.functions import Score, explain, functions
@@ -113,33 +113,10 @@ def _where(name: str, data: WorkbookData) -> str | None:
     return data.where(name) if data.has(name) else None
 
 
-def _value(arg: "Call | str | float", values: dict[str, Any], lay: Layout, data: WorkbookData) -> Any:
-    if isinstance(arg, Call):
-        return _call(arg, values, lay, data)
-    if isinstance(arg, float):
-        return arg
-    if arg in lay.derived:
-        return _call(lay.derived[arg].call, values, lay, data)
-    return values.get(arg)
-
-
-def _arguments(call: Call, values: dict[str, Any], lay: Layout, data: WorkbookData) -> list[Any]:
-    return [_value(a, values, lay, data) for a in call.args]
-
-
-def _call(call: Call, values: dict[str, Any], lay: Layout, data: WorkbookData) -> Any:
-    """The value of a formula tree, each function of the workbook's edition; errors name their cell."""
-    args = _arguments(call, values, lay, data)
-    try:
-        return functions(lay.rubric)[call.function](*args)
-    except _Located:
-        raise
-    except JXInputError as error:
-        raise _locate(error, call, lay, data) from None
-
-
 def _locate(error: JXInputError, call: Call, lay: Layout, data: WorkbookData) -> JXInputError:
     """The error with the cell of the input it names: by the argument it is about, else every input read."""
+    if isinstance(error, _Located):
+        return error
     f = functions(lay.rubric)[call.function]
     source = getattr(error, "source", None)
     names = [a.name for a in f.args]
@@ -153,7 +130,7 @@ def _locate(error: JXInputError, call: Call, lay: Layout, data: WorkbookData) ->
 
 def score(call: Call, indicator: str, values: dict[str, Any], lay: Layout, data: WorkbookData) -> Score:
     """An indicator's points and notes, recomputed from the inputs with the formula the cell holds."""
-    args = _arguments(call, values, lay, data)
+    args = arguments(call, values, lay, lambda c, e: _locate(e, c, lay, data))
     try:
         return explain(lay.rubric, indicator, args)
     except _Located:

@@ -10,8 +10,8 @@ import openpyxl
 import pytest
 from click.testing import CliRunner
 
-from addin.build import EXAMPLE
-from addin.cli import main
+from jxtools.build import EXAMPLE
+from jxtools.cli import main
 
 
 def _rezip(src: Path, dst: Path, replace: dict[str, bytes] | None = None, drop: tuple[str, ...] = (),

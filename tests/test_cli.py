@@ -12,9 +12,9 @@ import openpyxl
 import pytest
 from click.testing import CliRunner
 
-from addin.build import EXAMPLE, example_filled
-from addin.cli import main
-from addin.reading import read_workbook
+from jxtools.build import EXAMPLE, example_filled
+from jxtools.cli import main
+from jxtools.reading import read_workbook
 from addin.template import Filled, build, score_name
 
 

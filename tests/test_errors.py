@@ -5,7 +5,10 @@ from __future__ import annotations
 import pytest
 
 import udfs
+from conftest import SHENZHEN, shenzhen
 from jx.errors import CELL_PREFIX, JXInputError
+from jx.functions import functions
+from jx.rubric import load_rubric
 
 GOOD = {
     "JX_BUDGET_FIT_SCORE": ["是"] * 5,
@@ -40,9 +43,9 @@ GOOD = {
 
 
 def test_every_function_has_a_good_call():
-    assert set(GOOD) == {n for n in udfs.__all__ if n.startswith("JX_")}
+    assert set(GOOD) == set(functions(load_rubric(SHENZHEN)))
     for name, args in GOOD.items():
-        getattr(udfs, name)(*args)
+        shenzhen(name)(*args)
 
 
 # Optional arguments take a blank as "left out": frozen funds default to 0.
@@ -56,7 +59,7 @@ def test_blank_required_input_is_an_error_not_zero(name, position, bad):
     args = list(GOOD[name])
     args[position] = bad
     with pytest.raises(JXInputError) as info:
-        getattr(udfs, name)(*args)
+        shenzhen(name)(*args)
     message = str(info.value)
     assert "不能为空" in message
     assert len(message) < 60 and "Traceback" not in message
@@ -71,7 +74,7 @@ def test_text_for_a_number(name, position):
     args = list(GOOD[name])
     args[position] = "十三"
     with pytest.raises(JXInputError) as info:
-        getattr(udfs, name)(*args)
+        shenzhen(name)(*args)
     assert "十三" in str(info.value) or "应填写" in str(info.value)
 
 
@@ -80,34 +83,42 @@ def test_negative_number(name, position):
     args = list(GOOD[name])
     args[position] = -1
     with pytest.raises(JXInputError):
-        getattr(udfs, name)(*args)
+        shenzhen(name)(*args)
+
+
+class _Shenzhen:
+    def __getattr__(self, name):
+        return shenzhen(name)
+
+
+sz = _Shenzhen()
 
 
 @pytest.mark.parametrize("call, message", [
-    (lambda: udfs.JX_STAFF_RATIO(-1, 13), "编外人数不能为负数"),
-    (lambda: udfs.JX_STAFF_RATIO(0, 0), "在编人数与编外人数之和为 0，无法计算比率"),
-    (lambda: udfs.JX_STAFF_RATIO(4.5, 13), "编外人数应为整数"),
-    (lambda: udfs.JX_STAFF_RATIO(4), "JX_STAFF_RATIO 需同时填写编外人数和在编人数，或两者都不填"),
-    (lambda: udfs.JX_ASSET_USE_SCORE(1, -5), "固定资产总额不能为负数"),
-    (lambda: udfs.JX_ASSET_USE_SCORE(0, 0), "固定资产总额为 0，无法计算比率"),
-    (lambda: udfs.JX_ASSET_USE_SCORE(2, 1), "在用固定资产总额不能大于固定资产总额"),
-    (lambda: udfs.JX_FUNDED_STAFF_SCORE(13, 0), "核定编制数为 0，无法计算比率"),
-    (lambda: udfs.JX_PUBLIC_FUNDS_SCORE(1, 0, 1, 1), "“三公”经费预算数为 0，无法计算比率"),
-    (lambda: udfs.JX_COMPLIANCE_SCORE(1, 0, 0, 1), "部门预算总规模为 0，无法计算比率"),
-    (lambda: udfs.JX_EXEC_RATE(1, 100, 100), "预算总指标减冻结资金为 0，无法计算比率"),
-    (lambda: udfs.JX_EXEC_RATE(1, 100, 101), "冻结资金不能大于预算总指标"),
-    (lambda: udfs.JX_EXEC_RATE(60, 100, 50), "累计支出数不能大于预算总指标减冻结资金"),
-    (lambda: udfs.JX_EXEC_SCORE(0.2, 0.4, 0.6, 93.99), "四季度执行率应在 0 到 100% 之间（以小数填写，如 93.99% 填 0.9399）"),
-    (lambda: udfs.JX_QUARTER_SCORE(0.2, 5), "季度应为 1 到 4"),
-    (lambda: udfs.JX_SATISFACTION_SCORE(99), "满意度应在 0 到 100% 之间（以小数填写，如 93.99% 填 0.9399）"),
-    (lambda: udfs.JX_SATISFACTION_SCORE(True), "满意度应为数字，不能是逻辑值 TRUE"),
-    (lambda: udfs.JX_SATISFACTION_SCORE("#DIV/0!"), "满意度引用的单元格有错误（#DIV/0!）"),
-    (lambda: udfs.JX_BUDGET_FIT_SCORE("是", "是", "也许", "是", "是"), "专项资金细化合理应填写是/否、TRUE/FALSE、1/0 或 √/×，不能是“也许”"),
-    (lambda: udfs.JX_DISCLOSURE_SCORE("公开", "按规定公开"), "部门预算公开应为以下之一：按规定公开、公开但不符合要求、未公开"),
-    (lambda: udfs.JX_EFFECT_SCORE(26), "效果性评分应在 0 到 25 分之间"),
-    (lambda: udfs.JX_BUDGET_NORM_SCORE(1.5), "预算编制不符合项数应为整数"),
-    (lambda: udfs.JX_TARGET_MET("10 次", "有效"), "实际完成值“有效”无法与数值目标“10 次”比较"),
-    (lambda: udfs.JX_GRADE(float("nan")), "综合评分不是有效数字"),
+    (lambda: sz.JX_STAFF_RATIO(-1, 13), "编外人数不能为负数"),
+    (lambda: sz.JX_STAFF_RATIO(0, 0), "在编人数与编外人数之和为 0，无法计算比率"),
+    (lambda: sz.JX_STAFF_RATIO(4.5, 13), "编外人数应为整数"),
+    (lambda: sz.JX_STAFF_RATIO(4), "JX_STAFF_RATIO 需同时填写编外人数和在编人数，或都不填"),
+    (lambda: sz.JX_ASSET_USE_SCORE(1, -5), "固定资产总额不能为负数"),
+    (lambda: sz.JX_ASSET_USE_SCORE(0, 0), "固定资产总额为 0，无法计算比率"),
+    (lambda: sz.JX_ASSET_USE_SCORE(2, 1), "在用固定资产不能大于固定资产总额"),
+    (lambda: sz.JX_FUNDED_STAFF_SCORE(13, 0), "核定编制数为 0，无法计算比率"),
+    (lambda: sz.JX_PUBLIC_FUNDS_SCORE(1, 0, 1, 1), "三公经费预算为 0，无法计算比率"),
+    (lambda: sz.JX_COMPLIANCE_SCORE(1, 0, 0, 1), "预算总指标为 0，无法计算比率"),
+    (lambda: sz.JX_EXEC_RATE(1, 100, 100), "预算总指标减冻结资金为 0，无法计算比率"),
+    (lambda: sz.JX_EXEC_RATE(1, 100, 101), "冻结资金不能大于预算总指标"),
+    (lambda: sz.JX_EXEC_RATE(60, 100, 50), "累计支出数不能大于预算总指标减冻结资金"),
+    (lambda: sz.JX_EXEC_SCORE(0.2, 0.4, 0.6, 93.99), "四季度执行率应在 0 到 100% 之间（以小数填写，如 93.99% 填 0.9399）"),
+    (lambda: sz.JX_QUARTER_SCORE(0.2, 5), "季度应为 1 到 4"),
+    (lambda: sz.JX_SATISFACTION_SCORE(99), "满意度应在 0 到 100% 之间（以小数填写，如 93.99% 填 0.9399）"),
+    (lambda: sz.JX_SATISFACTION_SCORE(True), "满意度应为数字，不能是逻辑值 TRUE"),
+    (lambda: sz.JX_SATISFACTION_SCORE("#DIV/0!"), "满意度引用的单元格有错误（#DIV/0!）"),
+    (lambda: sz.JX_BUDGET_FIT_SCORE("是", "是", "也许", "是", "是"), "专项资金细化合理应填写是/否、TRUE/FALSE、1/0 或 √/×，不能是“也许”"),
+    (lambda: sz.JX_DISCLOSURE_SCORE("公开", "按规定公开"), "预算公开情况应为以下之一：按规定公开、公开但不符合要求、未公开"),
+    (lambda: sz.JX_EFFECT_SCORE(26), "效果性评分应在 0 到 25 分之间"),
+    (lambda: sz.JX_BUDGET_NORM_SCORE(1.5), "预算编制不符合项数应为整数"),
+    (lambda: sz.JX_TARGET_MET("10 次", "有效"), "实际完成值“有效”无法与数值目标“10 次”比较"),
+    (lambda: sz.JX_GRADE(float("nan")), "综合评分不是有效数字"),
 ])
 def test_message_names_the_input(call, message):
     with pytest.raises(JXInputError) as info:
@@ -119,14 +130,14 @@ def test_message_names_the_input(call, message):
 def test_error_in_an_upstream_cell_passes_its_message_on():
     """A cell showing 错误：… handed to the next JX function keeps the root cause."""
     with pytest.raises(JXInputError) as first:
-        udfs.JX_STAFF_RATIO(-1, 13)
+        sz.JX_STAFF_RATIO(-1, 13)
     cell = first.value.cell_text
     assert cell == CELL_PREFIX + "编外人数不能为负数"
     with pytest.raises(JXInputError) as second:
-        udfs.JX_STAFF_SCORE(cell)
+        sz.JX_STAFF_SCORE(cell)
     assert str(second.value) == "编外人数不能为负数"
     with pytest.raises(JXInputError):
-        udfs.JX_GRADE(cell)
+        sz.JX_GRADE(cell)
 
 
 def test_excel_error_class_on_windows(monkeypatch):
@@ -148,7 +159,7 @@ def test_excel_error_class_on_windows(monkeypatch):
     monkeypatch.setattr(sys, "platform", "win32")
     error_class = _excel._windows_error_class()
     monkeypatch.setattr(_excel, "_EXCEL_ERROR", error_class)
-    wrapped = _excel.excel_errors(lambda: udfs.JX_STAFF_RATIO(-1, 13))
+    wrapped = _excel.excel_errors(lambda: sz.JX_STAFF_RATIO(-1, 13))
     with pytest.raises(JXInputError) as info:
         wrapped()
     assert isinstance(info.value, COMException) and isinstance(info.value, ValueError)

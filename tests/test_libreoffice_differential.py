@@ -31,10 +31,10 @@ import pytest
 
 import udfs
 from addin import model
-from addin.export import export_workbook
-from addin.libreoffice import RECALC_NEVER, read_values, recalculate_in_parallel, recalculate_with_libreoffice
+from jxtools.export import export_workbook
+from jxtools.libreoffice import RECALC_NEVER, read_values, recalculate_in_parallel, recalculate_with_libreoffice
 from addin.template import INPUT_SHEET, SELF_SHEET, Filled, build
-from addin.workbook_io import defined_names, sheet_paths
+from jxtools.workbook_io import defined_names, sheet_paths
 from conftest import ROOT, load_toml, needs_libreoffice
 from jx import load_rubric, rules
 from jx.errors import JXInputError

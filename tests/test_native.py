@@ -23,13 +23,13 @@ from openpyxl import load_workbook
 
 import udfs
 from addin import model
-from addin.export import export_workbook
-from addin.libreoffice import LibreOfficeError, find_soffice, write_profile
+from jxtools.export import export_workbook
+from jxtools.libreoffice import LibreOfficeError, find_soffice, write_profile
 from addin.native import (ARITY, FUNCTIONS, GENERATORS, MAX_FORMULA_CHARS, MAX_NESTING, PERCENT_SIGNS,
                           RANGE_SEPARATORS, HelperColumns, NativeFormulaError, function_names, native_formula,
                           nesting_depth)
 from addin.template import SCORE_SHEET, SELF_SHEET, Filled, build
-from addin.workbook_io import WorkbookError, defined_names
+from jxtools.workbook_io import WorkbookError, defined_names
 from conftest import ROOT, load_toml
 from jx import load_rubric, targets
 from jx.errors import JXInputError

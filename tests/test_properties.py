@@ -7,13 +7,20 @@ import math
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import udfs
+from conftest import SHENZHEN, shenzhen
 from jx import load_rubric
 from jx.errors import JXInputError
 
-RUBRIC = load_rubric("shenzhen-2020")
-MAX = {f: ind.max for ind in RUBRIC.indicators for f in ind.functions
-       if f.endswith("_SCORE") and f != "JX_QUARTER_SCORE"}
+RUBRIC = load_rubric(SHENZHEN)
+MAX = {ind.function: ind.max for ind in RUBRIC.indicators}
+
+
+class _Shenzhen:
+    def __getattr__(self, name):
+        return shenzhen(name)
+
+
+udfs = _Shenzhen()
 
 rates = st.floats(min_value=0, max_value=1, allow_nan=False)
 money = st.floats(min_value=0, max_value=1e10, allow_nan=False)
@@ -129,7 +136,7 @@ def test_deductions_fall_as_findings_rise(a, b):
 bad_values = st.one_of(
     st.none(),
     st.just(""),
-    st.text(min_size=1, max_size=8).filter(lambda s: s.strip().upper() not in RUBRIC.yes_words | RUBRIC.no_words
+    st.text(min_size=1, max_size=8).filter(lambda s: s.strip().upper() not in set(RUBRIC.vocabulary.words)
                                            and s.strip() not in ("按规定公开", "公开但不符合要求", "未公开")),
     st.floats(max_value=-1e-9, allow_nan=False, allow_infinity=False),
     st.just(float("nan")),
@@ -143,8 +150,8 @@ def test_every_bad_input_raises_the_error_type_with_a_message(name, data, bad):
     position = data.draw(st.integers(0, len(args) - 1))
     if name in ("JX_COMPLIANCE_SCORE", "JX_DISCLOSURE_SCORE") and position == len(args) - 1 and (bad is None or bad == ""):
         return  # the optional last argument: blank means left out
-    if name == "JX_DISCLOSURE_SCORE":
-        args[2] = "否"  # a classified unit ignores the statuses: keep them in play
+    if name in ("JX_DISCLOSURE_SCORE", "JX_COMPLIANCE_SCORE"):
+        args[-1] = "否"  # an override that holds (classified unit, violation) ignores the parts: keep them in play
     args[position] = bad
     try:
         getattr(udfs, name)(*args)

@@ -12,8 +12,8 @@ from openpyxl.utils import get_column_letter, range_boundaries
 
 import udfs
 from addin import model
-from addin.build import EXAMPLE, TEMPLATE, example_filled, stale
-from addin.recalc import recalculate
+from jxtools.build import EXAMPLE, TEMPLATE, example_filled, stale
+from jxtools.recalc import recalculate
 from addin.template import SHEETS, Filled, build, score_name
 from jx import load_rubric
 

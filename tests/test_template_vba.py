@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from oletools.olevba import VBA_Parser
 
-from addin.build import EXAMPLE, TEMPLATE
+from jxtools.build import EXAMPLE, TEMPLATE
 from addin.template import SHEETS
 from addin.vba_parts import REGISTER_MODULE, xlwings_package_dir
 from addin.xlwings_meta import udf_meta
