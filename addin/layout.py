@@ -99,6 +99,35 @@ class Derived:
     call: Call
 
 
+@dataclass(frozen=True)
+class ScheduleTable:
+    """Where one schedule part's table stands on 预算执行 (rows, top to bottom)."""
+
+    indicator: str
+    top: int  # the header row (period names)
+    arguments: tuple[str, ...]  # the rate function's arguments, a row each
+
+    @property
+    def rate_row(self) -> int:
+        return self.top + len(self.arguments) + 1
+
+    @property
+    def schedule_row(self) -> int:
+        return self.rate_row + 1
+
+    @property
+    def score_row(self) -> int:
+        return self.rate_row + 2
+
+    @property
+    def summary_row(self) -> int:
+        return self.score_row + 2
+
+    @property
+    def end(self) -> int:
+        return self.summary_row + 4
+
+
 @dataclass
 class Layout:
     rubric: Rubric
@@ -109,7 +138,7 @@ class Layout:
     total_row: int
     grade_row: int
     derived: dict[str, Derived]
-    schedule_rows: dict[str, int] = field(default_factory=dict)  # indicator id → first row of its table on 预算执行
+    schedules: tuple["ScheduleTable", ...] = ()  # the tables on 预算执行
     names: dict[str, tuple[str, str]] = field(default_factory=dict)  # name → (sheet, $A$1 reference)
     tasks: tuple[int, int] = (0, 0)  # first and last task row on 自评表
     targets: tuple[int, int] = (0, 0)  # first and last target row on 自评表
@@ -162,23 +191,29 @@ def _build(rubric: Rubric) -> Layout:
     input_rows = {f.name: INPUT_FIRST_ROW + i for i, f in enumerate(fields)}
     names: dict[str, tuple[str, str]] = {f.name: (INPUTS, f"$D${row}") for f, row in zip(fields, input_rows.values())}
 
-    # 预算执行: one table per schedule part, the derived rate cells in it
+    # 预算执行: one table per schedule part — the rate function's arguments, the rate (a named
+    # derived cell), the schedule, the period scores — then the average and the score
     derived: dict[str, Derived] = {}
-    schedule_rows: dict[str, int] = {}
+    schedules: list[ScheduleTable] = []
     top = 3
     for ind in rubric.indicators:
-        for part in ind.parts:
-            if not isinstance(part, SchedulePart):
-                continue
-            for i, period in enumerate(part.periods):
-                source = period.rate.source
-                if source and source.cell:
-                    col = _column(2 + i)
-                    derived[source.cell] = Derived(source.cell, EXEC, f"${col}${top + 4}",
-                                                   Call(source.function, tuple(source.inputs)))
-                    names[source.cell] = (EXEC, f"${col}${top + 4}")
-            schedule_rows[ind.id] = top
-            top += 14
+        part = ind.schedule
+        if part is None:
+            continue
+        sources = [p.rate.source for p in part.periods]
+        function = rubric.measure_function(sources[0].function) if sources[0] else None
+        labels = tuple(s.label for s in function.measure.slots) if function else ()
+        table = ScheduleTable(ind.id, top, labels)
+        for i, period in enumerate(part.periods):
+            source = period.rate.source
+            if source and source.cell:
+                ref = f"${_column(2 + i)}${table.rate_row}"
+                derived[source.cell] = Derived(source.cell, EXEC, ref, Call(source.function, tuple(source.inputs)))
+                names[source.cell] = (EXEC, ref)
+        if part.average_function:
+            names[part.average_label] = (EXEC, f"$B${table.summary_row}")
+        schedules.append(table)
+        top = table.end + 4
     scores = []
     row = SCORE_FIRST_ROW
     for ind in rubric.indicators:
@@ -208,7 +243,7 @@ def _build(rubric: Rubric) -> Layout:
     names["绩效指标数"] = (SELF, f"$B${targets[1] + 1}")
     names["未达成指标数"] = (SELF, f"$D${targets[1] + 1}")
     return Layout(rubric, fields, input_rows, tuple(scores), subtotal_rows, total_row, grade_row, derived,
-                  schedule_rows, names, tasks, targets)
+                  tuple(schedules), names, tasks, targets)
 
 
 def evaluate(arg: "Call | str | float", values: Mapping[str, Any], lay: "Layout",

@@ -31,7 +31,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
 from jx.functions import functions
-from jx.rubric import Rubric, load_rubric
+from jx.rubric import Rubric
 from jx.shapes import CheckPart, SchedulePart
 
 from .atomic import write_atomically
@@ -153,9 +153,10 @@ def _instructions(ws: Worksheet, rubric: Rubric) -> None:
 
 # ------------------------------------------------------------------ 基础数据
 
-def _validation(field: Field) -> DataValidation | None:
+def _validation(field: Field, rubric: Rubric) -> DataValidation | None:
     if field.kind == "check":
-        dv = DataValidation(type="list", formula1='"是,否"', allow_blank=not field.required)
+        words = f'"{rubric.vocabulary.yes[0]},{rubric.vocabulary.no[0]}"'  # the drop-down offers the first pair
+        dv = DataValidation(type="list", formula1=words, allow_blank=not field.required)
     elif field.kind == "status":
         dv = DataValidation(type="list", formula1=f'"{",".join(field.options)}"', allow_blank=False)
     elif field.kind == "count":
@@ -204,7 +205,7 @@ def _inputs(ws: Worksheet, lay: Layout, values: Mapping[str, object]) -> None:
         input_cell.protection = UNLOCKED
         _cell(ws, f"E{row}", field.unit, align=CENTER)
         _cell(ws, f"F{row}", _help(field, lay))
-        dv = _validation(field)
+        dv = _validation(field, lay.rubric)
         if dv is not None:
             key = f"{dv.type}|{dv.operator}|{dv.formula1}|{dv.formula2}|{dv.error}"
             validations.setdefault(key, dv).add(f"D{row}")
@@ -314,29 +315,30 @@ def _scores(ws: Worksheet, lay: Layout) -> None:
 def _exec(ws: Worksheet, lay: Layout) -> None:
     """One table per schedule part: amounts, rates, schedule, period scores, the average and the score."""
     rubric = lay.rubric
-    for ind_id, top in lay.schedule_rows.items():
-        ind = rubric.indicator(ind_id)
+    for table in lay.schedules:
+        ind = rubric.indicator(table.indicator)
         part = ind.schedule
+        top = table.top
         last = get_column_letter(1 + len(part.periods))
         ws.merge_cells(f"A{top - 2}:{last}{top - 2}")
         _cell(ws, f"A{top - 2}", f"{ind.name}指标", font=TITLE_FONT, align=CENTER, border=False)
         _cell(ws, f"A{top}", "指标", font=BOLD, fill=HEADER_FILL, align=CENTER)
-        for label, offset in zip((f"支出数（{part.period_label}末累计）", "冻结金额", "总指标", "执行率（不含冻结金额）",
-                                  "序时进度", f"{part.period_label}执行率得分"), range(1, 7)):
+        labels = [*table.arguments, "执行率", "序时进度", f"{part.period_label}执行率得分"]
+        for offset, label in enumerate(labels, start=1):
             _cell(ws, f"A{top + offset}", label, font=BOLD)
         for i, period in enumerate(part.periods):
             col = get_column_letter(2 + i)
             source = period.rate.source
             _cell(ws, f"{col}{top}", period.name, font=BOLD, fill=HEADER_FILL, align=CENTER)
-            for offset, name in zip((1, 2, 3), source.inputs if source else ()):
+            for offset, name in enumerate(source.inputs if source else (), start=1):
                 _cell(ws, f"{col}{top + offset}", f"={name}", fmt="#,##0.00", align=CENTER)
             rate = source.cell if source and source.cell else period.rate.label
-            derived = lay.derived.get(rate)
-            if derived is not None:
-                _cell(ws, f"{col}{top + 4}", f"={derived.call.render()}", fmt="0.00%", align=CENTER)
-            _cell(ws, f"{col}{top + 5}", period.schedule, fmt="0%", align=CENTER)
+            if rate in lay.derived:
+                _cell(ws, f"{col}{table.rate_row}", f"={lay.derived[rate].call.render()}", fmt="0.00%", align=CENTER)
+            _cell(ws, f"{col}{table.schedule_row}", period.schedule, fmt="0%", align=CENTER)
             if part.period_function:
-                _cell(ws, f"{col}{top + 6}", f"={part.period_function}({rate},{i + 1})", fmt="0.00", align=CENTER)
+                _cell(ws, f"{col}{table.score_row}", f"={part.period_function}({rate},{i + 1})", fmt="0.00",
+                      align=CENTER)
         rates = ",".join((p.rate.source.cell if p.rate.source and p.rate.source.cell else p.rate.label)
                          for p in part.periods)
         summary = []
@@ -344,14 +346,14 @@ def _exec(ws: Worksheet, lay: Layout) -> None:
             summary += [(part.average_label, f"={part.average_function}({rates})", "0.00%"),
                         (f"{part.average_label}得分", f"={part.average_function}({rates})*{part.average_points:g}",
                          "0.00")]
-        score = next(s for s in lay.scores if s.indicator == ind_id)
+        score = next(s for s in lay.scores if s.indicator == table.indicator)
         summary.append((f"{ind.name}得分", f"={score.call.render()}", "0.00"))
         for j, (label, formula, fmt) in enumerate(summary):
-            row = top + 8 + j
+            row = table.summary_row + j
             _cell(ws, f"A{row}", label, font=BOLD)
             ws.merge_cells(f"B{row}:{last}{row}")
             _cell(ws, f"B{row}", formula, fmt=fmt, align=CENTER)
-        note_row = top + 8 + len(summary) + 1
+        note_row = table.summary_row + len(summary) + 1
         _cell(ws, f"A{note_row}", f"{ind.name}：{ind.summary}。" + (f"口径：{ind.reading}" if ind.reading else ""),
               border=False)
         ws.merge_cells(f"A{note_row}:{last}{note_row + 1}")
@@ -445,9 +447,8 @@ def _conf(ws: Worksheet) -> None:
 
 # ------------------------------------------------------------------ assemble
 
-def build_workbook(filled: Filled | None = None, rubric: Rubric | None = None) -> Workbook:
-    """The template as an openpyxl workbook (no VBA yet); ``filled`` pre-fills inputs."""
-    rubric = rubric or load_rubric()
+def build_workbook(filled: Filled | None, rubric: Rubric) -> Workbook:
+    """The template of ``rubric`` as an openpyxl workbook (no VBA yet); ``filled`` pre-fills inputs."""
     lay = layout(rubric)
     filled = filled or Filled(values={})
     unknown = set(filled.values) - {f.name for f in lay.fields}
@@ -491,7 +492,7 @@ def normalize_zip(data: bytes) -> bytes:
     return out.getvalue()
 
 
-def workbook_bytes(filled: Filled | None = None, rubric: Rubric | None = None, vba: bytes | None = None) -> bytes:
+def workbook_bytes(filled: Filled | None, rubric: Rubric, vba: bytes | None = None) -> bytes:
     """The .xlsm bytes: the workbook plus, if given, its vbaProject.bin."""
     wb = build_workbook(filled, rubric)
     if vba is not None:
@@ -518,10 +519,9 @@ def _vba_archive(vba: bytes) -> zipfile.ZipFile:
     return zipfile.ZipFile(io.BytesIO(buffer.getvalue()))
 
 
-def build(path: Path, filled: Filled | None = None, rubric: Rubric | None = None) -> Path:
-    """Write the template (or a filled copy) with its VBA project, atomically."""
+def build(path: Path, filled: Filled | None = None, *, rubric: Rubric) -> Path:
+    """Write the template of ``rubric`` (or a filled copy) with its VBA project, atomically."""
     from .vba_parts import vba_project
 
-    rubric = rubric or load_rubric()
     write_atomically(path, workbook_bytes(filled, rubric, vba_project(rubric)))
     return path

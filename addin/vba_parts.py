@@ -21,7 +21,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from jx.functions import Function, functions
-from jx.rubric import Rubric, load_rubric
+from jx.rubric import Rubric
 
 from .layout import EDITION_NAME, layout
 from .vba import VbaModule, build_vba_project, document_module, module_from_bas, module_from_cls
@@ -103,8 +103,7 @@ def edition_source() -> str:
     return "\n".join(lines) + "\n"
 
 
-def vba_modules(rubric: Rubric | None = None) -> list[VbaModule]:
-    rubric = rubric or load_rubric()
+def vba_modules(rubric: Rubric) -> list[VbaModule]:
     meta = udf_meta(rubric)
     package = xlwings_package_dir()
     modules = [
@@ -119,6 +118,6 @@ def vba_modules(rubric: Rubric | None = None) -> list[VbaModule]:
     return modules
 
 
-def vba_project(rubric: Rubric | None = None) -> bytes:
+def vba_project(rubric: Rubric) -> bytes:
     """The template's ``xl/vbaProject.bin`` for ``rubric``."""
     return build_vba_project(vba_modules(rubric))

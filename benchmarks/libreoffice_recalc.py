@@ -35,7 +35,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-from jxtools.libreoffice import (RECALC_ALWAYS, RECALC_NEVER, find_soffice,  # noqa: E402
+from tests.support.libreoffice import (RECALC_ALWAYS, RECALC_NEVER, find_soffice,  # noqa: E402
                                recalculate_in_parallel, recalculate_with_libreoffice)
 
 

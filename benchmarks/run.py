@@ -27,6 +27,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(HERE.parent))
 
 
 def _clock(fn) -> float:
@@ -83,7 +84,7 @@ def bench_batch(count: int, repeat: int) -> dict:
 def bench_recalc(repeat: int) -> dict:
     from jxtools.build import EXAMPLE
     from jxtools.cached import write_with_values
-    from jxtools.libreoffice import recalculate_with_libreoffice
+    from tests.support.libreoffice import recalculate_with_libreoffice
     from jxtools.recalc import recalculate
 
     with tempfile.TemporaryDirectory(prefix="jx-bench-") as tmp:

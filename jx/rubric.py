@@ -302,6 +302,12 @@ def parse(text: str, file: str | None = None) -> tuple[Rubric | None, list[str]]
     return rubric, lines
 
 
+def from_data(data: dict[str, Any]) -> tuple[Rubric | None, Problems]:
+    """An edition from already parsed TOML data (problems without lines)."""
+    problems = Problems()
+    return _from_data(data, problems, None), problems
+
+
 def _from_data(data: dict[str, Any], problems: Problems, file: str | None) -> Rubric | None:
     root = Table(data, (), problems)
     ed = root.table("edition")

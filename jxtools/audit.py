@@ -207,13 +207,13 @@ def audit_data(data: WorkbookData) -> AuditReport:
 
 def _cross_checks(report: AuditReport, values: dict[str, Any], data: WorkbookData, rubric: Rubric) -> None:
     """Inputs and results that contradict each other."""
-    judged = {ind.id for ind in rubric.indicators
+    judged = {ind.id: ind.level2 for ind in rubric.indicators
               if any(isinstance(p, EvaluatorPart) and p.against_targets for p in ind.parts)}
     for finding in report.findings:
         if finding.indicator in judged and finding.recomputed == finding.max and report.missed_targets:
             shown = "、".join(f"{m['name']}（{m['target']}→{m['actual']}）" for m in report.missed_targets[:6])
             more = "等" if len(report.missed_targets) > 6 else ""
-            report.flags.append(f"{finding.name}得满分 {finding.max:g} 分，但年度绩效指标有 "
+            report.flags.append(f"{judged[finding.indicator]}得满分 {finding.max:g} 分，但年度绩效指标有 "
                                 f"{len(report.missed_targets)} 项未达成：{shown}{more}；"
                                 "评分标准要求“未实现绩效目标的酌情扣分”")
     budget, spent = _sum_column(data, "任务预算数"), _sum_column(data, "任务执行数")

@@ -34,7 +34,7 @@ def example_filled() -> Filled:
 
 def template_bytes() -> bytes:
     rubric = load_rubric(EDITION)
-    return workbook_bytes(rubric=rubric, vba=vba_project(rubric))
+    return workbook_bytes(None, rubric, vba_project(rubric))
 
 
 def example_bytes() -> bytes:

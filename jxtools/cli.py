@@ -172,6 +172,13 @@ def audit(workbooks: tuple[Path, ...], fmt: str, output: Path | None) -> None:
     from .audit import audit_file
 
     reports = [audit_file(path) for path in workbooks]
+    readable = [r for r in reports if not r.error]
+    if fmt != "table":
+        for r in reports:
+            if r.error:
+                click.echo(f"错误：{r.error}", err=True)
+        if not readable:  # nothing to report on: no output file
+            sys.exit(EXIT_UNREADABLE)
     if fmt == "table":
         for report in reports:
             _print_report(report)
@@ -227,6 +234,11 @@ def batch(sources: tuple[Path, ...], output: Path, jobs: int | None) -> None:
         _fail("没有找到 .xlsx/.xlsm 工作簿")
     _guard(output, files)
     reports = run_batch(files, jobs=jobs, progress=True)
+    for r in reports:
+        if r.error:
+            click.echo(f"错误：{r.error}", err=True)
+    if all(r.error for r in reports):  # nothing to summarize: no output file
+        sys.exit(EXIT_UNREADABLE)
     _write_bytes(output, summary_workbook(reports), files)
     broken = sum(bool(r.error) for r in reports)
     click.echo(f"共 {len(reports)} 个文件，评分完成 {len(reports) - broken}，无法读取 {broken}；汇总表：{output}")
@@ -235,8 +247,13 @@ def batch(sources: tuple[Path, ...], output: Path, jobs: int | None) -> None:
 
 @main.command()
 @click.option("--check", is_flag=True, help="只检查已提交的模板和示例是否与重新生成的一致")
-def template(check: bool) -> None:
-    """由代码和评分标准数据生成 workbook_template.xlsm 及示例工作簿。"""
+@click.option("--rubric", "edition", help="为这个评分标准版本生成模板：已安装版本的 id，或版本文件（.toml）")
+@click.option("-o", "--output", type=click.Path(path_type=Path), help="模板的保存位置（.xlsm，与 --rubric 一起用）")
+def template(check: bool, edition: str | None, output: Path | None) -> None:
+    """由代码和评分标准数据生成模板：默认重新生成 workbook_template.xlsm 及示例工作簿。"""
+    if edition is not None:
+        _template_for(edition, output)
+        return
     from .build import build_all, stale
 
     if check:
@@ -246,6 +263,69 @@ def template(check: bool) -> None:
         sys.exit(EXIT_DISAGREE if problems else EXIT_OK)
     for path in build_all():
         click.echo(f"已生成：{path.relative_to(ROOT)}")
+
+
+def _template_for(edition: str, output: Path | None) -> None:
+    from addin.template import build
+    from jx.rubric import RubricError, load_file, load_rubric
+
+    if output is None:
+        _fail("用 --rubric 生成模板时需要 -o 指定输出文件（.xlsm）")
+    if output.suffix.lower() != ".xlsm":
+        _fail(f"{output.name}：模板含宏，应保存为 .xlsm 文件")
+    try:
+        rubric = load_file(edition) if edition.lower().endswith(".toml") else load_rubric(edition)
+    except RubricError as error:
+        _fail(str(error))
+    build(output, rubric=rubric)
+    click.echo(f"已生成：{output}（评分标准：{rubric.title}，版本 {rubric.id}）")
+    installed = _installed_ids()
+    if rubric.id not in installed:
+        click.echo(f"注意：本机未安装版本“{rubric.id}”。要在 Excel 中计分或用 jx 复核，请把版本文件放进 "
+                   f"JX_RUBRIC_PATH 指定的文件夹。")
+
+
+def _installed_ids() -> list[str]:
+    from jx.rubric import editions
+
+    return editions()
+
+
+@main.group()
+def rubric() -> None:
+    """评分标准版本：列出本机已安装的版本，检查一个版本文件。"""
+
+
+@rubric.command("list")
+def rubric_list() -> None:
+    """列出已安装的评分标准版本（随安装提供的，以及 JX_RUBRIC_PATH 中的）。"""
+    from jx.rubric import editions, load_rubric, origin
+
+    rows = []
+    for edition in editions():
+        r = load_rubric(edition)
+        title = r.title + ("（测试用）" if r.fixture and "测试" not in r.title else "")
+        rows.append([r.id, str(r.year), title, str(len(r.indicators)),
+                     origin(edition)])
+    click.echo(table(["版本", "年度", "名称", "指标数", "来源"], rows))
+
+
+@rubric.command("check")
+@click.argument("file", type=click.Path(path_type=Path))
+def rubric_check(file: Path) -> None:
+    """检查一个评分标准版本文件：列出全部问题及所在行。"""
+    from jx.rubric import check_file
+
+    if not file.is_file():
+        _fail(f"{file.name}：文件不存在")
+    problems = check_file(file)
+    if not problems:
+        click.echo(f"{file.name}：未发现问题。")
+        sys.exit(EXIT_OK)
+    click.echo(f"{file.name}：发现 {len(problems)} 处问题")
+    for line in problems:
+        click.echo(f"  {line}")
+    sys.exit(EXIT_DISAGREE)
 
 
 @main.command()

@@ -132,13 +132,7 @@ def test_bad_file(tmp_path, make, message, command):
     args = {"recalc": ["recalc", path, "-o", out], "audit": ["audit", path],
             "batch": ["batch", path, "-o", out], "export": ["export", path, "-o", out]}[command]
     result = CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
-    if command == "batch":
-        # batch writes its summary (one row with the error) and says the file was unreadable
-        assert result.exit_code == 2 and "无法读取 1" in result.output
-        row = list(openpyxl.load_workbook(out)["汇总"].iter_rows(values_only=True))[1]
-        assert message in row[-1] and path.name in row[-1]
-    else:
-        _check(result, path, message, [out] if command != "audit" else [])
+    _check(result, path, message, [out] if command != "audit" else [])  # no output for an unreadable input
     if before is not None:
         assert path.read_bytes() == before  # never modified
 
@@ -151,12 +145,12 @@ def test_not_our_template(tmp_path, make, message):
 
 
 def test_an_unexpected_failure_is_a_message_not_a_traceback(tmp_path, monkeypatch):
-    import addin.recalc
+    import jxtools.recalc
 
     def explode(path):
         raise RuntimeError("engine failure")
 
-    monkeypatch.setattr(addin.recalc, "recalculate", explode)
+    monkeypatch.setattr(jxtools.recalc, "recalculate", explode)
     out = tmp_path / "out.xlsm"
     result = CliRunner().invoke(main, ["recalc", str(EXAMPLE), "-o", str(out)], catch_exceptions=False)
     assert result.exit_code == 2
@@ -165,12 +159,12 @@ def test_an_unexpected_failure_is_a_message_not_a_traceback(tmp_path, monkeypatc
 
 
 def test_an_unexpected_audit_failure_is_a_row_not_a_traceback(tmp_path, monkeypatch):
-    import addin.audit
+    import jxtools.audit
 
     def explode(data, rubric=None):
         raise KeyError("odd layout")
 
-    monkeypatch.setattr(addin.audit, "audit_data", explode)
+    monkeypatch.setattr(jxtools.audit, "audit_data", explode)
     result = CliRunner().invoke(main, ["audit", str(EXAMPLE)], catch_exceptions=False)
     assert result.exit_code == 2
     assert "shenzhen-sast-2020.xlsm：无法处理（KeyError: 'odd layout'）" in result.output

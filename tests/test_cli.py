@@ -12,10 +12,15 @@ import openpyxl
 import pytest
 from click.testing import CliRunner
 
+from addin.layout import score_name
+from addin.template import Filled, build
+from conftest import SHENZHEN
+from jx.rubric import load_rubric
 from jxtools.build import EXAMPLE, example_filled
 from jxtools.cli import main
 from jxtools.reading import read_workbook
-from addin.template import Filled, build, score_name
+
+RUBRIC = load_rubric(SHENZHEN)
 
 
 def run(*args: str):
@@ -37,7 +42,7 @@ def agreeing(tmp_path) -> Path:
     base = example_filled()
     values = dict(base.values, 效果性评分=22)
     plain = tmp_path / "agreeing.xlsm"
-    build(plain, Filled(values, base.tasks, base.targets))
+    build(plain, Filled(values, base.tasks, base.targets), rubric=RUBRIC)
     scored = tmp_path / "agreeing-scored.xlsm"
     assert run("recalc", plain, "-o", scored).exit_code == 0
     return scored
@@ -78,7 +83,7 @@ def test_demo_prints_the_score_table_and_writes_a_scored_copy(tmp_path):
 def test_recalc_writes_formulas_with_values_and_leaves_the_input_alone(tmp_path, agreeing):
     base = example_filled()
     plain = tmp_path / "plain.xlsm"
-    build(plain, Filled(dict(base.values), base.tasks, base.targets))
+    build(plain, Filled(dict(base.values), base.tasks, base.targets), rubric=RUBRIC)
     before = digest(plain)
     out = tmp_path / "out.xlsm"
     result = run("recalc", plain, "-o", out)
@@ -110,7 +115,7 @@ def test_recalc_default_output_name_and_refusal_to_overwrite(tmp_path):
 def test_recalc_shows_input_errors(tmp_path):
     values = dict(example_filled().values, 编外人数=-1)
     path = tmp_path / "bad.xlsm"
-    build(path, Filled(values))
+    build(path, Filled(values), rubric=RUBRIC)
     result = run("recalc", path, "-o", tmp_path / "bad-out.xlsm")
     assert result.exit_code == 0
     assert "综合评分：#VALUE!" in result.output
@@ -129,7 +134,7 @@ def test_audit_flags_the_reference_reports_contradictions(as_reported):
     out = result.output
     timely = next(line for line in out.splitlines() if "项目完成及时性" in line and "不一致" in line)
     assert "4.98" in timely and "4.83" in timely and "+0.15" in timely
-    assert "项目完成及时性（扣1.17分）：已完成项目 33/41" in out
+    assert "项目完成及时性（扣1.17分）：项目完成率 33/41（80.49%），扣1.17分" in out
     assert "效果性得满分 25 分，但年度绩效指标有 12 项未达成" in out
     assert "工作会议次数（2→0）" in out
     assert "综合评分：填报 96.51，复核 96.36" in out
@@ -200,7 +205,7 @@ def test_audit_reads_a_cached_error_total(tmp_path):
     """calamine reads cached error cells as blank; the audit still shows #VALUE!."""
     values = dict(example_filled().values, 编外人数=-1)
     plain = tmp_path / "bad.xlsm"
-    build(plain, Filled(values))
+    build(plain, Filled(values), rubric=RUBRIC)
     scored = tmp_path / "bad-scored.xlsm"
     assert run("recalc", plain, "-o", scored).exit_code == 0
     result = run("audit", scored)

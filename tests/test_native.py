@@ -1,45 +1,48 @@
 """The native formulas and the exported copy, without LibreOffice.
 
-One rule set: the formulas are generated from the rubric data, so a changed
-band, weight, schedule or word changes them, and no rubric number is typed in
-addin/native.py. Every message is Python's. The export leaves no JX formula,
-comments every converted cell, carries no macros and uses only functions that
-Excel 2010, WPS and LibreOffice 7.4 all know. (The proof that the formulas
-compute what Python computes is tests/test_libreoffice_differential.py.)
+One rule set: a native formula is the rendered expression tree of the rule,
+the same tree Python evaluates, so a changed band, weight, schedule or word
+changes both. No rubric number is typed in the code: move every number of the
+data and the formulas hold the moved numbers. Every message is Python's. The
+export leaves no JX formula, comments every converted cell, carries no macros
+and uses only functions that Excel 2010, WPS and LibreOffice 7.4 all know.
+(The proof that LibreOffice computes what Python computes is
+tests/test_libreoffice_differential.py and tests/test_libreoffice_fixture.py.)
 """
 
 from __future__ import annotations
 
-import dataclasses
+import copy
 import hashlib
-import inspect
 import re
+import tomllib
 import zipfile
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import pytest
 from openpyxl import load_workbook
 
-import udfs
-from addin import model
-from jxtools.export import export_workbook
-from jxtools.libreoffice import LibreOfficeError, find_soffice, write_profile
-from addin.native import (ARITY, FUNCTIONS, GENERATORS, MAX_FORMULA_CHARS, MAX_NESTING, PERCENT_SIGNS,
-                          RANGE_SEPARATORS, HelperColumns, NativeFormulaError, function_names, native_formula,
-                          nesting_depth)
-from addin.template import SCORE_SHEET, SELF_SHEET, Filled, build
-from jxtools.workbook_io import WorkbookError, defined_names
-from conftest import ROOT, load_toml
-from jx import load_rubric, targets
+from addin.layout import SCORES as SCORE_SHEET
+from addin.layout import SELF as SELF_SHEET
+from addin.layout import arguments, evaluate, layout
+from addin.template import Filled, build, target_formula
+from conftest import FIXTURE, ROOT, SHENZHEN, load_toml, shenzhen
 from jx.errors import JXInputError
-from jx.rubric import Rubric
+from jx.expr import ALLOWED_FUNCTIONS, HelperColumns
+from jx.formula import MAX_FORMULA_CHARS, MAX_NESTING, NativeFormulaError, function_names, native_formula, nesting_depth
+from jx.functions import functions
+from jx.rubric import Rubric, from_data, load_rubric
+from jxtools.export import export_workbook
+from jxtools.workbook_io import WorkbookError, defined_names
+from support.libreoffice import LibreOfficeError, find_soffice, write_profile
 
-RUBRIC = load_rubric("shenzhen-2020")
+RUBRIC = load_rubric(SHENZHEN)
 REFERENCE = load_toml(ROOT / "examples" / "shenzhen-sast-2020.toml")["inputs"]
 TABLES = load_toml(ROOT / "examples" / "reference-tables.toml")
 # The template's own plain formulas use these besides the native ones.
-ALLOWED = FUNCTIONS | {"SUM", "COUNTA", "COUNTIF"}
+ALLOWED = ALLOWED_FUNCTIONS | {"SUM", "COUNTA", "COUNTIF"}
 # Functions Excel 2010 lacks or stores with an _xlfn. prefix: none may appear.
 NEWER = {"LET", "LAMBDA", "IFS", "SWITCH", "CONCAT", "TEXTJOIN", "XLOOKUP", "XMATCH", "FILTER", "SEQUENCE",
          "MAXIFS", "MINIFS", "UNICHAR", "UNICODE", "NUMBERVALUE", "REGEXTEST", "IFNA", "TEXTBEFORE", "TEXTAFTER"}
@@ -49,16 +52,17 @@ def native(text: str, rubric: Rubric = RUBRIC, helpers: Any = None) -> str:
     return native_formula(text, rubric, helpers)
 
 
-def score_formulas(rubric: Rubric = RUBRIC) -> dict[str, str]:
-    """Every formula the template writes with a JX call, in native text (target rows with helper cells)."""
-    out = {ind_id: native("=" + call.render(), rubric) for ind_id, call in model.score_calls(rubric).items()}
-    quarters = ",".join(model.exec_rate_name(q) for q in model.QUARTERS)
+def template_formulas(rubric: Rubric) -> dict[str, str]:
+    """Every formula an edition's template writes with a JX call, in native text (a target row with helpers)."""
+    lay = layout(rubric)
+    out = {row.indicator: native("=" + row.call.render(), rubric) for row in lay.scores}
+    out.update({name: native("=" + d.call.render(), rubric) for name, d in lay.derived.items()})
     out["grade"] = native("=JX_GRADE(综合评分)", rubric)
-    out["average"] = native(f"=JX_EXEC_AVERAGE({quarters})*2", rubric)
-    out["quarter"] = native("=JX_QUARTER_SCORE(一季度执行率,1)", rubric)
-    out["rate"] = native("=" + model.derived(rubric)["一季度执行率"].render(), rubric)
+    for name, f in functions(rubric).items():  # every function on plain references, too
+        if name != "JX_TARGET_MET":
+            out[f"function {name}"] = native(f"={name}({','.join(f'A{i + 1}' for i in range(len(f.args)))})", rubric)
     helpers = HelperColumns(first_column=9)
-    out["target"] = native('=IF(AND(D39="",E39=""),"",JX_TARGET_MET(D39,E39))', rubric, helpers.row(39))
+    out["target"] = native(target_formula(39), rubric, helpers.row(39))
     for (_row, column), formula in helpers.cells.items():
         out[f"helper{column}"] = "=" + formula
     return out
@@ -70,60 +74,43 @@ def _numbers(formula: str) -> list[float]:
     return [float(n) for n in re.findall(r"(?<![\w.])\d+(?:\.\d+)?(?:E[+-]?\d+)?(?![\w.(])", bare)]
 
 
-# ------------------------------------------------------------------ one rule set
+# ------------------------------------------------------------------ one rule set, numbers from the data
 
 
-def test_every_jx_function_has_a_generator():
-    assert set(GENERATORS) == {n for n in udfs.__all__ if n.startswith("JX_")}
-
-
-@pytest.mark.parametrize("name", sorted(GENERATORS))
-def test_arity_is_the_worksheet_functions(name):
-    params = [p for p in inspect.signature(getattr(udfs, name)).parameters.values() if p.name != "caller"]
-    required = sum(p.default is inspect.Parameter.empty for p in params)
-    assert ARITY[name](RUBRIC) == (required, len(params) - required)
-
-
-def _perturbed() -> tuple[Rubric, set[float]]:
-    """The edition with every number of its data moved a little, and the numbers it now holds."""
-    seen: set[float] = set()
-
-    def move(value: Any) -> Any:
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            if isinstance(value, dict):
-                return {k: move(v) for k, v in value.items()}
-            if isinstance(value, list):
-                return [move(v) for v in value]
-            return value
-        moved = round(value + 0.000123, 6)
+def _moved(data: Any, seen: set[float], path: tuple = ()) -> Any:
+    """``data`` with every rubric number moved a little (not the year or the decimals)."""
+    if isinstance(data, dict):
+        return {k: v if k in ("year", "decimals") else _moved(v, seen, path + (k,)) for k, v in data.items()}
+    if isinstance(data, list):
+        return [_moved(v, seen, path) for v in data]
+    if isinstance(data, (int, float)) and not isinstance(data, bool):
+        moved = round(data + 0.000123, 6)
         seen.add(moved)
         return moved
-
-    indicators = tuple(dataclasses.replace(i, max=move(i.max), params=move(i.params)) for i in RUBRIC.indicators)
-    grade = tuple(dataclasses.replace(b, lower=move(b.lower) if b.lower is not None else None,
-                                      upper=move(b.upper) if b.upper is not None else None)
-                  for b in RUBRIC.grade_bands)
-    target_met = {**RUBRIC.target_met, "multipliers": move(RUBRIC.target_met["multipliers"])}
-    rubric = dataclasses.replace(RUBRIC, indicators=indicators, grade_bands=grade, total=move(RUBRIC.total),
-                                 decimals=6, target_met=target_met)
-    return rubric, seen
+    return data
 
 
-def test_no_rubric_number_is_typed_in_the_generator():
-    """Move every number of the rubric data: the formulas hold the moved numbers and no others
-    but the structural ones (text positions, CHAR codes, percent, ROUND's decimals)."""
-    rubric, moved = _perturbed()
-    structural = set(range(25)) | {100, 999}
-    for key, formula in score_formulas(rubric).items():
-        stray = [n for n in _numbers(formula) if n not in moved and n not in structural]
-        assert not stray, (key, stray)
-    assert "ROUND(" in score_formulas(rubric)["budget_norm"] and ",6)" in score_formulas(rubric)["budget_norm"]
+@pytest.mark.parametrize("edition", [SHENZHEN, FIXTURE])
+def test_no_rubric_number_is_typed_in_the_code(edition):
+    """Move every number of the data: the formulas hold the moved numbers and no others
+    but the structural ones (text positions, CHAR codes, percent, ROUND's decimals, 0 and 1, period counts)."""
+    rubric = load_rubric(edition)
+    text = Path(rubric.file).read_text(encoding="utf-8")
+    seen: set[float] = set()
+    moved, _problems = from_data(_moved(tomllib.loads(text), seen))
+    structural = set(range(26)) | {100, 999, 1e15}
+    for key, formula in template_formulas(moved).items():
+        stray = [n for n in _numbers(formula) if n not in seen and n not in structural]
+        assert not stray, (key, stray, formula[:300])
 
 
-def _with_params(indicator_id: str, **params: Any) -> Rubric:
-    indicators = tuple(dataclasses.replace(i, params={**i.params, **params}) if i.id == indicator_id else i
-                       for i in RUBRIC.indicators)
-    return dataclasses.replace(RUBRIC, indicators=indicators)
+def _edited(edition: str, *replacements: tuple[str, str]) -> Rubric:
+    text = Path(load_rubric(edition).file).read_text(encoding="utf-8")
+    for before, after in replacements:
+        assert before in text, before
+        text = text.replace(before, after)
+    rubric, problems = from_data(tomllib.loads(text))
+    return rubric
 
 
 def _band_tests(formula: str, value: str) -> list[tuple[str, float]]:
@@ -133,112 +120,62 @@ def _band_tests(formula: str, value: str) -> list[tuple[str, float]]:
 
 def test_bands_follow_the_data():
     """Move the 编外 boundaries and flip an inclusive bound: the formula tests the new ones."""
-    staff = "JX_STAFF_SCORE(比率)"
-    assert _band_tests(native("=" + staff), "比率") == [("<", 0.05), ("<=", 0.1)]
-    bands = [{"points": 1, "upper": 0.06, "upper_inclusive": True},
-             {"points": 0.5, "lower": 0.06, "lower_inclusive": False, "upper": 0.12, "upper_inclusive": False},
-             {"points": 0, "lower": 0.12, "lower_inclusive": True}]
-    moved = native("=" + staff, _with_params("staff", bands=bands))
-    assert _band_tests(moved, "比率") == [("<=", 0.06), ("<", 0.12)]
-    assert "0.05" not in moved
+    staff = "=JX_STAFF_SCORE(比率)"
+    assert _band_tests(native(staff), "比率") == [("<", 0.05), ("<=", 0.1)]
+    moved = _edited(SHENZHEN,
+                    ("{ points = 1, upper = 0.05, upper_inclusive = false },", "{ points = 1, upper = 0.06, upper_inclusive = true },"),
+                    ("{ points = 0.5, lower = 0.05, lower_inclusive = true, upper = 0.10, upper_inclusive = true },",
+                     "{ points = 0.5, lower = 0.06, lower_inclusive = false, upper = 0.12, upper_inclusive = false },"),
+                    ("{ points = 0, lower = 0.10, lower_inclusive = false },", "{ points = 0, lower = 0.12, lower_inclusive = true },"))
+    formula = native(staff, moved)
+    assert _band_tests(formula, "比率") == [("<=", 0.06), ("<", 0.12)]
+    assert "0.05" not in formula
 
 
-def test_grade_bands_follow_the_data():
-    bands = (dataclasses.replace(RUBRIC.grade_bands[0], upper=55), dataclasses.replace(RUBRIC.grade_bands[1], lower=55),
-             *RUBRIC.grade_bands[2:])
-    formula = native("=JX_GRADE(综合评分)", dataclasses.replace(RUBRIC, grade_bands=bands))
-    assert "<55," in formula and "<60," not in formula
-    assert [b.label for b in RUBRIC.grade_bands] == re.findall(r'"([差中良优])"', formula)
-
-
-def test_schedule_weights_statuses_and_words_follow_the_data():
-    quarters = ",".join(model.exec_rate_name(q) for q in model.QUARTERS)
-    exec_params = RUBRIC.indicator("exec").params
-    moved = native(f"=JX_EXEC_SCORE({quarters})", _with_params("exec", schedule=[0.3, 0.55, 0.8, 1], average_points=3))
-    assert "一季度执行率/0.3," in moved and "*3," in moved and "/0.25," not in moved
-    assert f"*{exec_params['average_points']:g}," in native(f"=JX_EXEC_SCORE({quarters})")
-
-    checks = [dict(c) for c in RUBRIC.indicator("budget_fit").params["checks"]]
-    checks[0]["points"] = 3
-    fit = "=" + model.score_calls(RUBRIC)["budget_fit"].render()
-    assert ",3,0)" in native(fit, _with_params("budget_fit", checks=checks)) and ",3,0)" not in native(fit)
-
-    statuses = [{"status": "按规定公开", "points": 1.25}, {"status": "公开但不符合要求", "points": 0.75},
-                {"status": "未公开", "points": 0}]
-    disclosure = "=" + model.score_calls(RUBRIC)["disclosure"].render()
-    assert '="按规定公开",1.25,' in native(disclosure, _with_params("disclosure", statuses=statuses))
-
-    compliance = "=" + model.score_calls(RUBRIC)["compliance"].render()
-    moved = native(compliance, _with_params("compliance", adjustment_limit=0.15, adjustment_step_deduction=0.2))
-    assert "<=0.15," in moved and "*0.2," in moved and "<=0.1," not in moved
-
-    words = dataclasses.replace(RUBRIC, yes_words=RUBRIC.yes_words | {"Y"})
-    assert '"Y"' in native("=" + model.score_calls(RUBRIC)["petition"].render(), words)
+def test_grade_bands_weights_statuses_and_words_follow_the_data():
+    moved = _edited(SHENZHEN, ('{ label = "差", upper = 60, upper_inclusive = false },', '{ label = "差", upper = 55, upper_inclusive = false },'),
+                    ("{ label = \"中\", lower = 60,", "{ label = \"中\", lower = 55,"),
+                    ("points = 1.5 },", "points = 1.25 },"), ('yes = ["是",', 'yes = ["Y", "是",'))
+    grade = native("=JX_GRADE(综合评分)", moved)
+    assert "<55," in grade and "<60," not in grade
+    assert [b.label for b in RUBRIC.grade.bands] == re.findall(r'"([差中良优])"', native("=JX_GRADE(综合评分)"))
+    assert '="按规定公开",1.25,' in native("=" + layout(moved).scores[6].call.render(), moved)
+    assert '"Y"' in native("=JX_PETITION_SCORE(A1,A2,A3)", moved)
 
 
 def test_target_words_follow_the_data():
-    tm = dict(RUBRIC.target_met)
-    tm.update(negations=["未", "欠"], approximate=["大约"], multipliers=[{"suffix": "千", "factor": 1000}])
+    moved = _edited(SHENZHEN, ('negations = ["未", "不",', 'negations = ["欠", "未", "不",'),
+                    ('approximate = ["左右", "约", "以上"]', 'approximate = ["大约"]'),
+                    ('{ suffix = "万", factor = 10000 }', '{ suffix = "千", factor = 1000 }'))
     helpers = HelperColumns(first_column=9)
-    native("=JX_TARGET_MET(D39,E39)", dataclasses.replace(RUBRIC, target_met=tm), helpers.row(39))
+    native(target_formula(39), moved, helpers.row(39))
     text = "\n".join(helpers.cells.values())
     assert '"欠"' in text and '"大约"' in text and '"千",1000' in text
-    assert '"不"' not in text and '"左右"' not in text and '"万"' not in text
-
-
-def test_target_characters_are_those_of_jx_targets():
-    for sep in RANGE_SEPARATORS:
-        assert targets._RANGE.match(f"2{sep}3"), sep
-    for other in "+*/|,、":
-        assert not targets._RANGE.match(f"2{other}3"), other
-    for sign in PERCENT_SIGNS:
-        assert targets._QUANTITY.match(f"5{sign}")["pct"] == sign
-    assert not targets._QUANTITY.match("5‰")["pct"]
+    assert '"左右"' not in text and '"万"' not in text
 
 
 # ------------------------------------------------------------------ Python's messages, Python's readings
 
 
-def _names(call: model.Call) -> list[str]:
-    out = []
-    for arg in call.args:
-        out += _names(arg) if isinstance(arg, model.Call) else [arg] if isinstance(arg, str) else []
-    return out
-
-
-@pytest.mark.parametrize("indicator_id", [i.id for i in RUBRIC.indicators])
-def test_messages_are_pythons(indicator_id):
-    """For every input of a score: the message Python gives for a blank, a text and a negative
+@pytest.mark.parametrize("edition", [SHENZHEN, FIXTURE])
+def test_messages_are_pythons(edition):
+    """For every input of every score: the message Python gives for a blank, a text and a negative
     value stands in the native formula word for word (up to the quoted bad value)."""
-    call = model.score_calls(RUBRIC)[indicator_id]
-    formula = native("=" + call.render())
-    literals = set(re.findall(r'"((?:[^"]|"")*)"', formula))
-    for name in _names(call):
-        if name in model.derived(RUBRIC):
-            continue
-        for bad, shown in ((None, None), ("\u0001", "\u0001"), (-1, "-1")):
-            try:
-                model.evaluate(call, {**REFERENCE, name: bad})
-            except JXInputError as error:
-                # the bad value itself is shown by a formula (&x&), the words around it are literals
-                text = error.cell_text.split(shown)[0] if shown and shown in error.cell_text else error.cell_text
-                assert text.replace('"', '""') in literals, (name, bad, text)
-
-
-def test_literal_arguments_are_read_by_python():
-    expected = udfs.JX_BUDGET_FIT_SCORE("是", "否", 1, True, "×")
-    assert native('=JX_BUDGET_FIT_SCORE("是","否",1,TRUE,"×")') == f"={expected:g}"
-    with pytest.raises(JXInputError) as error:
-        udfs.JX_QUARTER_SCORE(0.5, 5)
-    assert native("=JX_QUARTER_SCORE(0.5,5)") == f'="{error.value.cell_text}"'
-    with pytest.raises(JXInputError) as error:
-        udfs.JX_EFFECT_SCORE(-1)
-    assert native("=JX_EFFECT_SCORE(-1)") == f'="{error.value.cell_text}"'
-    assert native('=JX_DISCLOSURE_SCORE("按规定公开","未公开")') == "=1.5"
-    assert native('=JX_TARGET_MET("≥90%","93.99%")') == "=TRUE"  # no helper cells needed
-    assert native("=JX_GRADE(89.995)") == '="优"'
-    mixed = native("=JX_QUARTER_SCORE(A1,5)")  # a bad literal next to a reference: Python's words, natively
-    assert mixed == f'="{_error(lambda: udfs.JX_QUARTER_SCORE(0.5, 5))}"'
+    rubric = load_rubric(edition)
+    lay = layout(rubric)
+    values = REFERENCE if edition == SHENZHEN else load_toml(ROOT / "tests" / "editions" / f"{FIXTURE}.inputs.toml")["inputs"]
+    for row in lay.scores:
+        literals = set(re.findall(r'"((?:[^"]|"")*)"', native("=" + row.call.render(), rubric)))
+        for name in row.call.names():
+            if name in lay.derived:
+                continue
+            for bad, shown in ((None, None), ("\u0001", "\u0001"), (-1, "-1")):
+                try:
+                    evaluate(row.call, {**values, name: bad}, lay)
+                except JXInputError as error:
+                    # the bad value itself is shown by a formula (&x&), the words around it are literals
+                    text = error.cell_text.split(shown)[0] if shown and shown in error.cell_text else error.cell_text
+                    assert text.replace('"', '""') in literals, (row.indicator, name, bad, text)
 
 
 def _error(call) -> str:
@@ -247,18 +184,30 @@ def _error(call) -> str:
     return error.value.cell_text
 
 
+def test_literal_arguments_are_read_by_python():
+    expected = shenzhen("JX_BUDGET_FIT_SCORE")("是", "否", 1, True, "×")
+    assert native('=JX_BUDGET_FIT_SCORE("是","否",1,TRUE,"×")') == f"={expected:g}"
+    assert native("=JX_QUARTER_SCORE(0.5,5)") == f'="{_error(lambda: shenzhen("JX_QUARTER_SCORE")(0.5, 5))}"'
+    assert native("=JX_EFFECT_SCORE(-1)") == f'="{_error(lambda: shenzhen("JX_EFFECT_SCORE")(-1))}"'
+    assert native('=JX_DISCLOSURE_SCORE("按规定公开","未公开")') == "=1.5"
+    assert native('=JX_TARGET_MET("≥90%","93.99%")') == "=TRUE"  # no helper cells needed
+    assert native("=JX_GRADE(89.995)") == '="优"'
+    assert native("=JX_GRADE(89.995)", load_rubric(FIXTURE)) == '="优"'  # 85 and up in that edition
+    assert native("=JX_GRADE(84.5)", load_rubric(FIXTURE)) == '="良"'
+    mixed = native("=JX_QUARTER_SCORE(A1,5)")  # a bad literal next to a reference: Python's words, natively
+    assert mixed == f'="{_error(lambda: shenzhen("JX_QUARTER_SCORE")(0.5, 5))}"'
+
+
 def test_staff_ratio_without_arguments_reads_the_named_inputs():
     assert native("=JX_STAFF_RATIO()") == native("=JX_STAFF_RATIO(编外人数,在编人数)")
-    with pytest.raises(JXInputError) as error:
-        udfs.JX_STAFF_RATIO(4)
-    assert native("=JX_STAFF_RATIO(4)") == f'="{error.value.cell_text}"'
+    assert native("=JX_STAFF_RATIO(4)") == f'="{_error(lambda: shenzhen("JX_STAFF_RATIO")(4))}"'
 
 
 def test_calls_inside_other_formulas():
-    quarters = ",".join(model.exec_rate_name(q) for q in model.QUARTERS)
-    assert native(f"=JX_EXEC_AVERAGE({quarters})*2").endswith(")*2")
+    assert native("=JX_EXEC_AVERAGE(一季度执行率,二季度执行率,三季度执行率,四季度执行率)*2").endswith(")*2")
     nested = native("=JX_STAFF_SCORE(JX_STAFF_RATIO(编外人数,在编人数))")
     assert "JX_" not in nested and "编外人数/(编外人数+在编人数)" in nested
+    assert nested.count("ISERROR(编外人数)") == 1  # the inner number is not checked again as text
     assert native('="JX_STAFF_SCORE(1)"&A1') == '="JX_STAFF_SCORE(1)"&A1'  # text is not a call
     assert native("=SUM(A1:A3)") == "=SUM(A1:A3)"
     assert native("=jx_effect_score(A1)") == native("=JX_EFFECT_SCORE(A1)")
@@ -267,19 +216,20 @@ def test_calls_inside_other_formulas():
 def test_formulas_without_native_equivalent_are_refused():
     with pytest.raises(NativeFormulaError, match="参数"):
         native("=JX_EFFECT_SCORE(1,2)")
-    with pytest.raises(NativeFormulaError, match="未知"):
+    with pytest.raises(NativeFormulaError, match="没有函数"):
         native("=JX_NO_SUCH_SCORE(1)")
-    with pytest.raises(NativeFormulaError, match="辅助列"):
-        native("=JX_TARGET_MET(D39,E39)")
+    with pytest.raises(NativeFormulaError, match="没有函数"):
+        native("=JX_TC_GOAL_SCORE(1,1,1)")  # the fixture's function is not Shenzhen's
 
 
-@pytest.mark.parametrize("key", sorted(score_formulas()))
-def test_every_formula_is_excel_2010_safe(key):
-    formula = score_formulas()[key]
-    assert function_names(formula) <= FUNCTIONS, function_names(formula) - FUNCTIONS
-    assert not function_names(formula) & NEWER and "_xlfn." not in formula
-    assert len(formula) <= MAX_FORMULA_CHARS and nesting_depth(formula) <= MAX_NESTING
-    assert "JX_" not in formula
+@pytest.mark.parametrize("edition", [SHENZHEN, FIXTURE])
+def test_every_formula_is_excel_2010_safe(edition):
+    for key, formula in template_formulas(load_rubric(edition)).items():
+        names = function_names(formula)
+        assert names <= ALLOWED_FUNCTIONS, (key, names - ALLOWED_FUNCTIONS)
+        assert not names & NEWER and "_xlfn." not in formula, key
+        assert len(formula) <= MAX_FORMULA_CHARS and nesting_depth(formula) <= MAX_NESTING, (key, len(formula))
+        assert "JX_" not in formula, key
 
 
 # ------------------------------------------------------------------ the exported copy
@@ -288,7 +238,7 @@ def test_every_formula_is_excel_2010_safe(key):
 @pytest.fixture(scope="module")
 def exported(tmp_path_factory) -> tuple[Path, Path]:
     work = tmp_path_factory.mktemp("export")
-    src = build(work / "filled.xlsm", Filled(REFERENCE, TABLES["task"], TABLES["target"]))
+    src = build(work / "filled.xlsm", Filled(REFERENCE, TABLES["task"], TABLES["target"]), rubric=RUBRIC)
     return src, export_workbook(src, work / "filled-native.xlsx")
 
 
@@ -323,7 +273,7 @@ def test_every_converted_cell_has_a_comment(exported):
                     comment = copy[ws.title][cell.coordinate].comment
                     assert comment is not None and comment.text.splitlines()[0] == f"JX: {cell.value}", cell.coordinate
                     converted += 1
-    assert converted == len(RUBRIC.indicators) + 1 + 4 + 4 + 3 + 250
+    assert converted == len(RUBRIC.indicators) + 1 + 4 + 4 + 3 + 250  # scores, grade, rates, quarter scores, averages
 
 
 def test_no_macros(exported):
@@ -416,7 +366,7 @@ def test_unreadable_source_is_a_chinese_error(tmp_path):
 
 
 def test_empty_template_exports(tmp_path):
-    src = build(tmp_path / "template.xlsm")
+    src = build(tmp_path / "template.xlsm", rubric=RUBRIC)
     dst = export_workbook(src, tmp_path / "template.xlsx")
     score = load_workbook(dst)[SCORE_SHEET]
     assert score["G5"].value.startswith("=IF(") and score["G5"].comment.text.startswith("JX: =JX_")

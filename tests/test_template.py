@@ -11,13 +11,15 @@ import pytest
 from openpyxl.utils import get_column_letter, range_boundaries
 
 import udfs
-from addin import model
+from addin.layout import EDITION_NAME, layout, score_name
+from addin.template import Filled, build
+from conftest import EDITIONS, FIXTURE, SHENZHEN, load_toml
+from jx import load_rubric
 from jxtools.build import EXAMPLE, TEMPLATE, example_filled, stale
 from jxtools.recalc import recalculate
-from addin.template import SHEETS, Filled, build, score_name
-from jx import load_rubric
 
-RUBRIC = load_rubric()
+RUBRIC = load_rubric(SHENZHEN)
+LAYOUT = layout(RUBRIC)
 
 
 @pytest.fixture(scope="module")
@@ -35,7 +37,7 @@ def _filled(tmp_path: Path, **changes) -> Path:
     values = dict(base.values)
     values.update(changes)
     path = tmp_path / "changed.xlsm"
-    build(path, Filled(values, base.tasks, base.targets))
+    build(path, Filled(values, base.tasks, base.targets), rubric=RUBRIC)
     return path
 
 
@@ -68,15 +70,14 @@ def test_no_cell_of_the_example_is_an_error(example):
 def test_every_jx_name_in_any_formula_exists(example):
     used = {name for formula in example.formulas.values() for name in re.findall(r"\bJX_[A-Z_]+\b", formula)}
     assert used and used <= set(udfs.__all__)
-    assert {c.function for c in model.score_calls(RUBRIC).values()} <= used
+    assert {row.call.function for row in LAYOUT.scores} <= used
 
 
 def test_score_cells_are_the_model_formulas(template_book):
     ws = template_book["评分表"]
-    calls = model.score_calls(RUBRIC)
-    for ind in RUBRIC.indicators:
-        sheet, ref = template_book.defined_names[score_name(ind.id)].attr_text.split("!")
-        assert ws[ref.replace("$", "")].value == f"={calls[ind.id].render()}"
+    for row in LAYOUT.scores:
+        sheet, ref = template_book.defined_names[score_name(row.indicator)].attr_text.split("!")
+        assert ws[ref.replace("$", "")].value == f"={row.call.render()}"
     sheet, ref = template_book.defined_names[score_name("staff")].attr_text.split("!")
     assert ws[ref.replace("$", "")].value == "=JX_STAFF_SCORE(JX_STAFF_RATIO(编外人数,在编人数))"
 
@@ -106,7 +107,7 @@ def test_a_blank_input_is_never_read_as_zero(tmp_path):
     values = dict(example_filled().values)
     del values["满意度"]
     path = tmp_path / "blank.xlsm"
-    build(path, Filled(values))
+    build(path, Filled(values), rubric=RUBRIC)
     result = recalculate(path)
     assert result.named(score_name("satisfaction")) == "错误：满意度不能为空"
     assert result.named("综合评分") == "#VALUE!"
@@ -125,9 +126,9 @@ def test_zero_argument_staff_ratio_evaluates_headlessly(tmp_path):
 
 
 def test_sheets_and_code_names(template_book):
-    assert template_book.sheetnames == [title for title, _ in SHEETS]
+    assert template_book.sheetnames == [title for title, _ in LAYOUT.sheets]
     assert template_book.code_name == "ThisWorkbook"
-    for title, code_name in SHEETS:
+    for title, code_name in LAYOUT.sheets:
         assert template_book[title].sheet_properties.codeName == code_name
     conf = template_book["xlwings.conf"]
     assert conf.sheet_state == "hidden"
@@ -143,7 +144,7 @@ def test_every_input_is_one_named_unlocked_validated_cell(template_book):
             min_col, min_row, max_col, max_row = range_boundaries(rng.coord)
             validated |= {f"{get_column_letter(c)}{r}" for c in range(min_col, max_col + 1)
                           for r in range(min_row, max_row + 1)}
-    for field in model.fields(RUBRIC):
+    for field in LAYOUT.fields:
         sheet, ref = template_book.defined_names[field.name].attr_text.split("!")
         assert sheet.strip("'") == "基础数据"
         cell = ws[ref.replace("$", "")]
@@ -152,6 +153,38 @@ def test_every_input_is_one_named_unlocked_validated_cell(template_book):
         if field.kind != "text":
             assert cell.coordinate in validated, field.name
     assert ws["C4"].protection.locked  # labels stay locked
+
+
+def test_every_defined_name_is_where_the_layout_puts_it(template_book):
+    names = {n: dn.attr_text for n, dn in template_book.defined_names.items()}
+    for name, (sheet, ref) in LAYOUT.names.items():
+        assert names[name] == f"{sheet}!{ref}" or names[name] == f"'{sheet}'!{ref}", name
+
+
+def test_the_workbook_records_its_edition(template_book):
+    sheet, ref = template_book.defined_names[EDITION_NAME].attr_text.split("!")
+    assert template_book[sheet.strip("'")][ref.replace("$", "")].value == SHENZHEN
+
+
+@pytest.fixture(scope="module")
+def fixture_recalculated(tmp_path_factory):
+    """The fixture edition's template, filled and recalculated headlessly."""
+    case = load_toml(EDITIONS / f"{FIXTURE}.inputs.toml")
+    path = tmp_path_factory.mktemp("fixture") / "county.xlsm"
+    build(path, Filled(case["inputs"]), rubric=load_rubric(FIXTURE))
+    return recalculate(path), case["expected"]
+
+
+def test_a_structurally_different_edition_scores_itself(fixture_recalculated):
+    result, expected = fixture_recalculated
+    for indicator, points in expected.items():
+        if indicator in ("total", "grade"):
+            continue
+        assert result.named(score_name(indicator)) == points, indicator
+    assert result.named("综合评分") == expected["total"]
+    assert result.named("评分等级") == expected["grade"]
+    assert result.named("上半年执行率") == 0.4  # its own derived cells on 预算执行
+    assert result.named(EDITION_NAME) == FIXTURE
 
 
 def test_check_inputs_offer_yes_no(template_book):

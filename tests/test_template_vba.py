@@ -11,13 +11,17 @@ from pathlib import Path
 import pytest
 from oletools.olevba import VBA_Parser
 
-from jxtools.build import EXAMPLE, TEMPLATE
-from addin.template import SHEETS
-from addin.vba_parts import REGISTER_MODULE, xlwings_package_dir
+from addin.layout import layout
+from addin.template import build
+from addin.vba_parts import EDITION_MODULE, REGISTER_MODULE, edition_functions, xlwings_package_dir
 from addin.xlwings_meta import udf_meta
-from conftest import needs_libreoffice
+from conftest import FIXTURE, SHENZHEN, needs_libreoffice
+from jx.rubric import load_rubric
+from jxtools.build import EXAMPLE, TEMPLATE
 
-META = udf_meta()
+RUBRIC = load_rubric(SHENZHEN)
+META = udf_meta(RUBRIC)
+SHEETS = layout(RUBRIC).sheets
 
 
 def _modules(path: Path) -> dict[str, str]:
@@ -43,7 +47,8 @@ def _body(text: str) -> str:
 
 
 def test_every_module_is_there(modules):
-    expected = {"ThisWorkbook", *[code for _t, code in SHEETS], "xlwings", "Dictionary", "xlwings_udfs", REGISTER_MODULE}
+    expected = {"ThisWorkbook", *[code for _t, code in SHEETS], "xlwings", "Dictionary", "xlwings_udfs",
+                REGISTER_MODULE, EDITION_MODULE}
     assert set(modules) == expected
 
 
@@ -99,16 +104,49 @@ def _registrations(code: str) -> dict[str, tuple[str, str, list[str]]]:
     return found
 
 
-def test_function_wizard_gets_the_chinese_descriptions_on_open(modules):
-    code = modules[REGISTER_MODULE]
+def _check_registrations(code: str, rubric) -> None:
     assert "Sub Auto_Open()" in code and "ThisWorkbook.Saved = True" in code
     registered = _registrations(code)
-    assert set(registered) == {f.name for f in META.functions}
-    for function in META.functions:
+    functions = edition_functions(rubric)
+    assert set(registered) == {f.name for f in functions}
+    for function in functions:
         description, category, docs = registered[function.name]
-        assert description == function.description[:255]
-        assert category == function.category
-        assert docs == [doc[:255] for _name, doc, _opt in function.args]
+        assert description == function.summary[:255]
+        assert category == "JX 绩效自评"
+        assert docs == [a.doc[:255] for a in function.args]
+
+
+def test_function_wizard_gets_the_chinese_descriptions_on_open(modules):
+    _check_registrations(modules[REGISTER_MODULE], RUBRIC)
+
+
+def test_every_wrapper_passes_the_workbooks_edition(modules):
+    wrappers = modules["xlwings_udfs"]
+    for function in edition_functions(RUBRIC):
+        body = wrappers.split(f"Function {function.name}(")[1].split("End Function")[0]
+        assert "JxEdition())" in body, function.name
+    edition = modules[EDITION_MODULE]
+    assert "Option Private Module" in edition and "Public Function JxEdition() As String" in edition
+    assert _decode(next(l.split("=", 1)[1] for l in edition.split("\n") if l.strip().startswith("name ="))) == "评分标准版本"
+    assert "ThisWorkbook.Names(name).RefersToRange.Value" in edition
+
+
+@pytest.fixture(scope="module")
+def fixture_modules(tmp_path_factory) -> dict[str, str]:
+    path = build(tmp_path_factory.mktemp("vba") / "county.xlsm", rubric=load_rubric(FIXTURE))
+    return _modules(path)
+
+
+def test_another_editions_template_carries_its_own_functions(fixture_modules):
+    """The fixture's wrappers and descriptions are its own, read back by olevba; no Shenzhen function."""
+    rubric = load_rubric(FIXTURE)
+    wrappers = fixture_modules["xlwings_udfs"]
+    names = {f.name for f in edition_functions(rubric)}
+    assert set(re.findall(r"^Function (JX_\w+)\(", wrappers, re.M)) == names
+    assert "Function JX_TC_HALF_SCORE(h1, h2)" in wrappers
+    assert "JX_EXEC_SCORE" not in wrappers
+    _check_registrations(fixture_modules[REGISTER_MODULE], rubric)
+    assert _body(fixture_modules["xlwings_udfs"]) == _body(udf_meta(rubric).wrapper_source)
 
 
 def test_sources_are_codepage_safe_and_lines_short():

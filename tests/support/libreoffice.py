@@ -182,7 +182,7 @@ def read_values(path: Path, cells: Iterable[tuple[str, str]]) -> dict[tuple[str,
     """
     from defusedxml.ElementTree import fromstring
 
-    from .workbook_io import sheet_paths
+    from jxtools.workbook_io import sheet_paths
 
     wanted: dict[str, set[str]] = {}
     for sheet, ref in cells:
