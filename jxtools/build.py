@@ -17,11 +17,7 @@ from jx.rubric import load_rubric
 
 EDITION = "shenzhen-2020"  # the edition of the bundled template and example
 
-ROOT = Path(__file__).resolve().parent.parent
-TEMPLATE = ROOT / "workbook_template.xlsm"
-EXAMPLE = ROOT / "examples" / "shenzhen-sast-2020.xlsm"
-EXAMPLE_INPUTS = ROOT / "examples" / "shenzhen-sast-2020.toml"
-EXAMPLE_TABLES = ROOT / "examples" / "reference-tables.toml"
+from .paths import EXAMPLE, EXAMPLE_INPUTS, EXAMPLE_TABLES, ROOT, TEMPLATE  # noqa: F401 (re-exported)
 
 
 def example_filled() -> Filled:

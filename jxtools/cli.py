@@ -15,8 +15,7 @@ from pathlib import Path
 
 import click
 
-from .build import EXAMPLE, ROOT
-from .workbook_io import WorkbookError
+from .paths import EXAMPLE, ROOT
 
 EXIT_OK, EXIT_DISAGREE, EXIT_UNREADABLE = 0, 1, 2
 
@@ -63,6 +62,8 @@ def _fail(message: str) -> None:
 
 def _guarded(path: Path, action):
     """Run ``action``; any failure becomes a Chinese message naming the file, never a traceback."""
+    from .workbook_io import WorkbookError
+
     try:
         return action()
     except WorkbookError as error:
@@ -80,7 +81,23 @@ def _output_path(src: Path, output: Path | None, suffix: str) -> Path:
 
 # ------------------------------------------------------------------ commands
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+# What the headless tools need beyond the minimal install (xlwings, click and the rules).
+TOOL_MODULES = {"openpyxl", "formulas", "python_calamine", "defusedxml", "tqdm", "pandas", "numpy", "docx"}
+
+
+class _Group(click.Group):
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except ModuleNotFoundError as error:
+            if (error.name or "").split(".")[0] not in TOOL_MODULES:
+                raise
+            click.echo(f"错误：此命令需要 JX 的无 Excel 工具组件（缺少 {error.name}）。"
+                       "请运行：pip install \"jx-selfeval[tools]\"", err=True)
+            sys.exit(EXIT_UNREADABLE)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 def main() -> None:
     """JX 部门整体支出绩效自评：评分规则即代码，无需 Excel 即可重算、复核、批量评分。"""
 
