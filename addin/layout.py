@@ -17,14 +17,23 @@ from jx.rubric import Rubric
 from jx.shapes import SchedulePart, Slot
 
 # Sheet titles and the VBA code names of their document modules.
-INSTRUCTIONS, INPUTS, SCORES, EXEC, SELF, CONF = "填报说明", "基础数据", "评分表", "预算执行", "自评表", "xlwings.conf"
+INSTRUCTIONS, INPUTS, SCORES, EXEC, SELF, TARGETS, TEXTS, CONF = (
+    "填报说明", "基础数据", "评分表", "预算执行", "自评表", "绩效指标", "报告文字", "xlwings.conf")
 SHEETS = ((INSTRUCTIONS, "Sheet1"), (INPUTS, "Sheet2"), (SCORES, "Sheet3"), (EXEC, "Sheet4"), (SELF, "Sheet5"),
-          (CONF, "Sheet6"))
+          (TARGETS, "Sheet8"), (TEXTS, "Sheet7"), (CONF, "Sheet6"))
+TEXT_FIRST_ROW = 4
 EDITION_NAME = "评分标准版本"
+FILLED_NAME = "已填写项数"  # on 基础数据: how many inputs hold something (0: a blank template)
 TASK_ROWS = 30
 TARGET_ROWS = 250
 INPUT_FIRST_ROW = 4
 SCORE_FIRST_ROW = 5
+TASK_FIRST_ROW = 5
+TARGET_FIRST_ROW = 5
+# Ranges a user may extend by inserting rows inside them (the task rows and the target rows).
+TASK_RANGES = ("任务预算数", "任务执行数")
+TARGET_RANGES = ("预期指标值", "实际完成值", "指标达成情况", "指标判定")
+EXTENDABLE = TASK_RANGES + TARGET_RANGES
 
 
 @dataclass(frozen=True)
@@ -39,6 +48,35 @@ class Field:
     required: bool = True
     upper: float | None = None
     options: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Text:
+    """An optional text of the 自评报告 (报告文字 sheet): the department's own words, never made up."""
+
+    name: str  # the defined name
+    section: str  # where the report prints it
+    help: str
+    indicator: str | None = None
+
+
+# The report's own texts, in the order the report prints them (before the per-indicator ones).
+REPORT_TEXTS = (
+    Text("主要职能", "一、（一）部门主要职能", "部门（单位）的主要职能"),
+    Text("年度重点工作", "一、（二）年度总体工作和重点工作任务", "年度总体工作和重点工作任务"),
+    Text("履职目标", "二、（一）主要履职目标", "部门主要履职目标"),
+    Text("履职情况", "二、（二）主要履职情况", "部门主要履职情况"),
+    Text("经验做法", "三、（一）预算绩效管理工作主要经验、做法", "预算绩效管理工作主要经验、做法"),
+    Text("后续工作计划", "三、（三）后续工作计划", "后续工作计划"),
+    Text("相关建议", "三、（三）相关建议", "相关建议"),
+)
+
+
+def indicator_texts(indicator_id: str, name: str) -> tuple[Text, Text]:
+    """The two texts of one indicator: why points were lost, and what the department will do."""
+    section = "三、（二）存在问题及改进措施"
+    return (Text(f"情况说明_{indicator_id}", section, f"{name}：扣分的原因、情况说明（可不填）", indicator_id),
+            Text(f"改进措施_{indicator_id}", section, f"{name}：改进措施（可不填）", indicator_id))
 
 
 # What every template asks, whatever its edition.
@@ -141,7 +179,9 @@ class Layout:
     schedules: tuple["ScheduleTable", ...] = ()  # the tables on 预算执行
     names: dict[str, tuple[str, str]] = field(default_factory=dict)  # name → (sheet, $A$1 reference)
     tasks: tuple[int, int] = (0, 0)  # first and last task row on 自评表
-    targets: tuple[int, int] = (0, 0)  # first and last target row on 自评表
+    targets: tuple[int, int] = (0, 0)  # first and last target row on 绩效指标
+    texts: tuple[Text, ...] = ()  # the report's texts on 报告文字, a row each from TEXT_FIRST_ROW
+    formulas: dict[tuple[str, str], str] = field(default_factory=dict)  # (sheet, "G5") → "=…": every formula cell
 
     @property
     def sheets(self) -> tuple[tuple[str, str], ...]:
@@ -173,20 +213,26 @@ def score_call(rubric: Rubric, indicator_id: str, derived: dict[str, "Derived"] 
     return Call(ind.function, tuple(argument(s, derived) for s in ind.slots()))
 
 
-_CACHE: dict[int, tuple[Rubric, Layout]] = {}
+_CACHE: dict[tuple[int, int, int], tuple[Rubric, Layout]] = {}
 
 
-def layout(rubric: Rubric) -> Layout:
-    """The template's layout for ``rubric`` (computed once per edition object)."""
-    cached = _CACHE.get(id(rubric))
+def layout(rubric: Rubric, task_rows: int = TASK_ROWS, target_rows: int = TARGET_ROWS) -> Layout:
+    """The template's layout for ``rubric`` (computed once per edition object and row counts).
+
+    ``task_rows`` and ``target_rows``: a user may insert rows inside the task
+    and target ranges; the layout of such a workbook has them, and every cell
+    below moves down with them.
+    """
+    key = (id(rubric), task_rows, target_rows)
+    cached = _CACHE.get(key)
     if cached is not None and cached[0] is rubric:
         return cached[1]
-    result = _build(rubric)
-    _CACHE[id(rubric)] = (rubric, result)
+    result = _build(rubric, task_rows, target_rows)
+    _CACHE[key] = (rubric, result)
     return result
 
 
-def _build(rubric: Rubric) -> Layout:
+def _build(rubric: Rubric, task_rows: int, target_rows: int) -> Layout:
     fields = BASIC + tuple(_field(s) for s in rubric.inputs)
     input_rows = {f.name: INPUT_FIRST_ROW + i for i, f in enumerate(fields)}
     names: dict[str, tuple[str, str]] = {f.name: (INPUTS, f"$D${row}") for f, row in zip(fields, input_rows.values())}
@@ -230,20 +276,113 @@ def _build(rubric: Rubric) -> Layout:
     names["综合评分"] = (SCORES, f"$G${total_row}")
     names["评分等级"] = (SCORES, f"$G${grade_row}")
     names[EDITION_NAME] = (SCORES, "$H$2")
-    # 自评表: 年度主要任务完成情况, then 年度绩效指标完成情况
-    tasks = (5, 5 + TASK_ROWS - 1)
-    task_total = tasks[1] + 1
-    target_head = task_total + 2
-    targets = (target_head + 2, target_head + 2 + TARGET_ROWS - 1)
+    names[FILLED_NAME] = (INPUTS, "$D$2")
+    # 自评表: 年度主要任务完成情况, then 年度总体目标完成情况
+    tasks = (TASK_FIRST_ROW, TASK_FIRST_ROW + task_rows - 1)
+    goal_row = tasks[1] + 4
     names["任务预算数"] = (SELF, f"$C${tasks[0]}:$C${tasks[1]}")
     names["任务执行数"] = (SELF, f"$E${tasks[0]}:$E${tasks[1]}")
-    names["预期指标值"] = (SELF, f"$D${targets[0]}:$D${targets[1]}")
-    names["实际完成值"] = (SELF, f"$E${targets[0]}:$E${targets[1]}")
-    names["指标达成情况"] = (SELF, f"$F${targets[0]}:$F${targets[1]}")
-    names["绩效指标数"] = (SELF, f"$B${targets[1] + 1}")
-    names["未达成指标数"] = (SELF, f"$D${targets[1] + 1}")
-    return Layout(rubric, fields, input_rows, tuple(scores), subtotal_rows, total_row, grade_row, derived,
-                  tuple(schedules), names, tasks, targets)
+    names["年度总体目标"] = (SELF, f"$A${goal_row}")
+    names["总体目标完成情况"] = (SELF, f"$D${goal_row}")
+    # 绩效指标: 年度绩效指标完成情况, its own sheet so that its header repeats on every printed page
+    targets = (TARGET_FIRST_ROW, TARGET_FIRST_ROW + target_rows - 1)
+    names["预期指标值"] = (TARGETS, f"$D${targets[0]}:$D${targets[1]}")
+    names["实际完成值"] = (TARGETS, f"$E${targets[0]}:$E${targets[1]}")
+    names["指标达成情况"] = (TARGETS, f"$F${targets[0]}:$F${targets[1]}")
+    names["指标判定"] = (TARGETS, f"$G${targets[0]}:$G${targets[1]}")
+    names["绩效指标数"] = (TARGETS, f"$B${targets[1] + 1}")
+    names["未达成指标数"] = (TARGETS, f"$D${targets[1] + 1}")
+    names["无法判定指标数"] = (TARGETS, f"$F${targets[1] + 1}")
+    texts = REPORT_TEXTS + tuple(t for ind in rubric.indicators for t in indicator_texts(ind.id, ind.name))
+    for i, text in enumerate(texts):
+        names[text.name] = (TEXTS, f"$C${TEXT_FIRST_ROW + i}")
+    lay = Layout(rubric, fields, input_rows, tuple(scores), subtotal_rows, total_row, grade_row, derived,
+                 tuple(schedules), names, tasks, targets, texts)
+    lay.formulas = _formulas(lay)
+    return lay
+
+
+def _formulas(lay: Layout) -> dict[tuple[str, str], str]:
+    """Every formula the template writes, by sheet and cell: the reader checks each one."""
+    rubric = lay.rubric
+    out: dict[tuple[str, str], str] = {}
+    inputs = [lay.input_rows[f.name] for f in lay.fields]
+    out[(INPUTS, "D2")] = f"=COUNTA(D{min(inputs)}:D{max(inputs)})"
+    for sheet in (SCORES, SELF, TARGETS):  # the official tables' head
+        out[(sheet, "B2")] = '=IF(部门名称="","",部门名称)'
+        out[(sheet, "F2")] = '=IF(预算年度="","",预算年度)'
+    for row in lay.scores:
+        out[(SCORES, f"G{row.row}")] = f"={row.call.render()}"
+        out[(SCORES, f"H{row.row}")] = f'=IF(ISNUMBER(G{row.row}),D{row.row}-G{row.row},"")'
+    for level1, _max in rubric.level1:
+        rows = [s.row for s in lay.scores if rubric.indicator(s.indicator).level1 == level1]
+        out[(SCORES, f"G{lay.subtotal_rows[level1]}")] = f"=ROUND({'+'.join(f'G{r}' for r in rows)},{rubric.decimals})"
+    out[(SCORES, f"G{lay.total_row}")] = (
+        f"=ROUND({'+'.join(f'{name}得分' for name, _ in rubric.level1)},{rubric.decimals})")
+    out[(SCORES, f"G{lay.grade_row}")] = "=JX_GRADE(综合评分)"
+    out[(SCORES, f"B{lay.grade_row + 1}")] = '=IF(填报人="","",填报人)'
+    for table in lay.schedules:
+        ind = rubric.indicator(table.indicator)
+        part = ind.schedule
+        rates = []
+        for i, period in enumerate(part.periods):
+            col = _column(2 + i)
+            source = period.rate.source
+            for offset, name in enumerate(source.inputs if source else (), start=1):
+                out[(EXEC, f"{col}{table.top + offset}")] = f'=IF({name}="","",{name})'
+            rate = source.cell if source and source.cell else period.rate.label
+            rates.append(rate)
+            if rate in lay.derived:
+                out[(EXEC, f"{col}{table.rate_row}")] = f"={lay.derived[rate].call.render()}"
+            if part.period_function:
+                out[(EXEC, f"{col}{table.score_row}")] = f"={part.period_function}({rate},{i + 1})"
+        score = next(s for s in lay.scores if s.indicator == table.indicator)
+        for j, (_label, formula) in enumerate(schedule_summary(table, lay)):
+            out[(EXEC, f"B{table.summary_row + j}")] = formula
+    first, last = lay.tasks
+    for row in range(first, last + 1):
+        out[(SELF, f"G{row}")] = task_rate_formula(row)
+    for col in "CDEF":
+        out[(SELF, f"{col}{last + 1}")] = f"=SUM({col}{first}:{col}{last})"
+    out[(SELF, f"G{last + 1}")] = f'=IF(C{last + 1}=0,"",E{last + 1}/C{last + 1})'
+    first, last = lay.targets
+    for row in range(first, last + 1):
+        out[(TARGETS, f"F{row}")] = target_shown_formula(row)
+        out[(TARGETS, f"G{row}")] = target_formula(row)
+    out[(TARGETS, f"B{last + 1}")] = f"=COUNTA(D{first}:D{last})"
+    out[(TARGETS, f"D{last + 1}")] = f"=COUNTIF(G{first}:G{last},FALSE)"
+    out[(TARGETS, f"F{last + 1}")] = f'=COUNTIF(F{first}:F{last},"无法判定*")'
+    return out
+
+
+def schedule_summary(table: ScheduleTable, lay: Layout) -> list[tuple[str, str]]:
+    """The rows under a schedule table: the average, its points, the indicator's score."""
+    ind = lay.rubric.indicator(table.indicator)
+    part = ind.schedule
+    rates = ",".join((p.rate.source.cell if p.rate.source and p.rate.source.cell else p.rate.label)
+                     for p in part.periods)
+    out = []
+    if part.average_function:
+        out += [(part.average_label, f"={part.average_function}({rates})"),
+                (f"{part.average_label}得分", f"={part.average_function}({rates})*{part.average_points:g}")]
+    score = next(s for s in lay.scores if s.indicator == table.indicator)
+    out.append((f"{ind.name}得分", f"={score.call.render()}"))
+    return out
+
+
+def task_rate_formula(row: int) -> str:
+    return f'=IF(OR(C{row}="",C{row}=0),"",E{row}/C{row})'
+
+
+def target_formula(row: int) -> str:
+    """The hidden verdict of one target row: TRUE, FALSE, or the reason it cannot be judged."""
+    return f'=IF(AND(D{row}="",E{row}=""),"",JX_TARGET_MET(D{row},E{row}))'
+
+
+def target_shown_formula(row: int) -> str:
+    """What 是否达成 shows: 达成, 未达成, or 无法判定：<reason>."""
+    return (f'=IF(G{row}="","",IF(ISLOGICAL(G{row}),IF(G{row},"达成","未达成"),'
+            f'SUBSTITUTE(G{row},"错误：","无法判定：")))')
 
 
 def evaluate(arg: "Call | str | float", values: Mapping[str, Any], lay: "Layout",

@@ -18,7 +18,7 @@ import io
 import re
 import zipfile
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
@@ -35,8 +35,9 @@ from jx.rubric import Rubric
 from jx.shapes import CheckPart, SchedulePart
 
 from .atomic import write_atomically
-from .layout import (CONF, EDITION_NAME, EXEC, INPUTS, INSTRUCTIONS, SCORES, SELF, TASK_ROWS, TARGET_ROWS, Field,
-                     Layout, layout, score_name)
+from .layout import (CONF, EDITION_NAME, EXEC, FILLED_NAME, INPUTS, INSTRUCTIONS, SCORES, SELF, TARGETS, TASK_ROWS,
+                     TARGET_ROWS, TEXT_FIRST_ROW, TEXTS, Field, Layout, layout, schedule_summary, score_name,
+                     target_formula)
 
 TEMPLATE_NAME = "workbook_template.xlsm"
 FIXED_TIME = datetime(2020, 1, 1)  # deterministic document properties
@@ -70,11 +71,12 @@ NUMBER_FORMATS = {"amount": "#,##0.00", "count": "0", "rate": "0.00%", "partial"
 
 @dataclass(frozen=True)
 class Filled:
-    """What a department types in: named inputs, task rows, target rows."""
+    """What a department types in: named inputs, task rows, target rows, the report's texts."""
 
     values: Mapping[str, object]
     tasks: Sequence[Mapping[str, object]] = ()
     targets: Sequence[Mapping[str, object]] = ()
+    texts: Mapping[str, str] = field(default_factory=dict)
 
 
 def _define(wb: Workbook, name: str, sheet: str, ref: str) -> None:
@@ -99,6 +101,13 @@ def _cell(ws: Worksheet, ref: str, value=None, font=BODY, fill=None, align=WRAP,
     if border:
         cell.border = BORDER
     return cell
+
+
+def _formula(ws: Worksheet, lay: Layout, ref: str, written: set, **style):
+    """Write the layout's formula for this cell (the reader checks every one against the layout)."""
+    key = (ws.title, ref)
+    written.add(key)
+    return _cell(ws, ref, lay.formulas[key], **style)
 
 
 def _print_setup(ws: Worksheet, title_rows: str) -> None:
@@ -188,9 +197,11 @@ def _check_points(lay: Layout) -> dict[str, float]:
     return {p.input.name: p.points for ind in lay.rubric.indicators for p in ind.parts if isinstance(p, CheckPart)}
 
 
-def _inputs(ws: Worksheet, lay: Layout, values: Mapping[str, object]) -> None:
+def _inputs(ws: Worksheet, lay: Layout, values: Mapping[str, object], written: set) -> None:
     _cell(ws, "A1", "基础数据（浅黄色单元格为填报项，每项为一个命名单元格）", font=TITLE_FONT, border=False,
           align=Alignment(vertical="center"))
+    _cell(ws, "C2", FILLED_NAME, font=BOLD, border=False)
+    _formula(ws, lay, "D2", written, border=False, align=Alignment(horizontal="left"))
     headers = ("序号", "类别", "名称", "填报值", "单位", "说明")
     for col, text in enumerate(headers, start=1):
         _cell(ws, f"{get_column_letter(col)}3", text, font=BOLD, fill=HEADER_FILL, align=CENTER)
@@ -219,20 +230,20 @@ def _inputs(ws: Worksheet, lay: Layout, values: Mapping[str, object]) -> None:
 
 # ------------------------------------------------------------------ 评分表
 
-def _title_block(ws: Worksheet, title: str, last_col: str) -> None:
+def _title_block(ws: Worksheet, lay: Layout, written: set, title: str, last_col: str) -> None:
     """The official tables' head: title, then 部门名称 and 预算年度 from the inputs."""
     ws.merge_cells(f"A1:{last_col}1")
     _cell(ws, "A1", title, font=TITLE_FONT, align=CENTER, border=False)
     _cell(ws, "A2", "部门（单位）名称", font=BOLD, border=False)
     ws.merge_cells("B2:D2")
-    _cell(ws, "B2", "=部门名称", border=False)
+    _formula(ws, lay, "B2", written, border=False)
     _cell(ws, "E2", "预算年度", font=BOLD, border=False)
-    _cell(ws, "F2", "=预算年度", border=False, align=Alignment(horizontal="left"))
+    _formula(ws, lay, "F2", written, border=False, align=Alignment(horizontal="left"))
 
 
-def _scores(ws: Worksheet, lay: Layout) -> None:
+def _scores(ws: Worksheet, lay: Layout, written: set) -> None:
     rubric = lay.rubric
-    _title_block(ws, "部门整体支出绩效评分表", "I")
+    _title_block(ws, lay, written, "部门整体支出绩效评分表", "I")
     _cell(ws, "G2", "评分标准版本", font=BOLD, border=False)
     ws.merge_cells("H2:I2")
     _cell(ws, "H2", rubric.id, border=False)
@@ -259,8 +270,8 @@ def _scores(ws: Worksheet, lay: Layout) -> None:
         _cell(ws, f"D{row}", ind.max, align=CENTER)
         _cell(ws, f"E{row}", ind.description)
         _cell(ws, f"F{row}", ind.rule_text + (f"\n【口径】{ind.reading}" if ind.reading else ""))
-        _cell(ws, f"G{row}", f"={score.call.render()}", font=BOLD, align=CENTER, fmt="0.00")
-        _cell(ws, f"H{row}", f"=IF(ISNUMBER(G{row}),D{row}-G{row},\"\")", align=CENTER, fmt="0.00")
+        _formula(ws, lay, f"G{row}", written, font=BOLD, align=CENTER, fmt="0.00")
+        _formula(ws, lay, f"H{row}", written, align=CENTER, fmt="0.00")
         used = [ind.function] + [n for n in _nested(score.call) if n != ind.function]
         _cell(ws, f"I{row}", "、".join(n for n in used if n in names), align=CENTER)
         ws.row_dimensions[row].height = max(60, 15 * (ind.rule_text.count("\n") + 2))
@@ -284,19 +295,19 @@ def _scores(ws: Worksheet, lay: Layout) -> None:
         ws.merge_cells(f"A{row}:C{row}")
         _cell(ws, f"A{row}", f"{level1}小计", font=BOLD, align=CENTER)
         _cell(ws, f"D{row}", level1_max, align=CENTER)
-        _cell(ws, f"G{row}", subtotal_formula(lay, level1), font=BOLD, align=CENTER, fmt="0.00")
+        _formula(ws, lay, f"G{row}", written, font=BOLD, align=CENTER, fmt="0.00")
     row = lay.total_row
     ws.merge_cells(f"A{row}:C{row}")
     _cell(ws, f"A{row}", "综合评分", font=BOLD, align=CENTER)
     _cell(ws, f"D{row}", rubric.total, align=CENTER)
-    _cell(ws, f"G{row}", total_formula(lay), font=BOLD, align=CENTER, fmt="0.00")
+    _formula(ws, lay, f"G{row}", written, font=BOLD, align=CENTER, fmt="0.00")
     row = lay.grade_row
     ws.merge_cells(f"A{row}:C{row}")
     _cell(ws, f"A{row}", "评分等级", font=BOLD, align=CENTER)
-    _cell(ws, f"G{row}", "=JX_GRADE(综合评分)", font=BOLD, align=CENTER)
+    _formula(ws, lay, f"G{row}", written, font=BOLD, align=CENTER)
     row += 1
     _cell(ws, f"A{row}", "填表人", font=BOLD, align=CENTER)
-    _cell(ws, f"B{row}", "=IF(填报人=\"\",\"\",填报人)", align=CENTER)
+    _formula(ws, lay, f"B{row}", written, align=CENTER)
 
     # a deduction is highlighted; an error is red
     scores = f"G5:G{last_indicator_row}"
@@ -312,7 +323,7 @@ def _scores(ws: Worksheet, lay: Layout) -> None:
 
 # ------------------------------------------------------------------ 预算执行
 
-def _exec(ws: Worksheet, lay: Layout) -> None:
+def _exec(ws: Worksheet, lay: Layout, written: set) -> None:
     """One table per schedule part: amounts, rates, schedule, period scores, the average and the score."""
     rubric = lay.rubric
     for table in lay.schedules:
@@ -328,31 +339,21 @@ def _exec(ws: Worksheet, lay: Layout) -> None:
             _cell(ws, f"A{top + offset}", label, font=BOLD)
         for i, period in enumerate(part.periods):
             col = get_column_letter(2 + i)
-            source = period.rate.source
             _cell(ws, f"{col}{top}", period.name, font=BOLD, fill=HEADER_FILL, align=CENTER)
-            for offset, name in enumerate(source.inputs if source else (), start=1):
-                _cell(ws, f"{col}{top + offset}", f"={name}", fmt="#,##0.00", align=CENTER)
-            rate = source.cell if source and source.cell else period.rate.label
-            if rate in lay.derived:
-                _cell(ws, f"{col}{table.rate_row}", f"={lay.derived[rate].call.render()}", fmt="0.00%", align=CENTER)
+            for offset in range(1, len(table.arguments) + 1):
+                _formula(ws, lay, f"{col}{top + offset}", written, fmt="#,##0.00", align=CENTER)
+            if (EXEC, f"{col}{table.rate_row}") in lay.formulas:
+                _formula(ws, lay, f"{col}{table.rate_row}", written, fmt="0.00%", align=CENTER)
             _cell(ws, f"{col}{table.schedule_row}", period.schedule, fmt="0%", align=CENTER)
             if part.period_function:
-                _cell(ws, f"{col}{table.score_row}", f"={part.period_function}({rate},{i + 1})", fmt="0.00",
-                      align=CENTER)
-        rates = ",".join((p.rate.source.cell if p.rate.source and p.rate.source.cell else p.rate.label)
-                         for p in part.periods)
-        summary = []
-        if part.average_function:
-            summary += [(part.average_label, f"={part.average_function}({rates})", "0.00%"),
-                        (f"{part.average_label}得分", f"={part.average_function}({rates})*{part.average_points:g}",
-                         "0.00")]
-        score = next(s for s in lay.scores if s.indicator == table.indicator)
-        summary.append((f"{ind.name}得分", f"={score.call.render()}", "0.00"))
-        for j, (label, formula, fmt) in enumerate(summary):
+                _formula(ws, lay, f"{col}{table.score_row}", written, fmt="0.00", align=CENTER)
+        summary = schedule_summary(table, lay)
+        for j, (label, _formula_text) in enumerate(summary):
             row = table.summary_row + j
             _cell(ws, f"A{row}", label, font=BOLD)
             ws.merge_cells(f"B{row}:{last}{row}")
-            _cell(ws, f"B{row}", formula, fmt=fmt, align=CENTER)
+            fmt = "0.00%" if j == 0 and part.average_function else "0.00"
+            _formula(ws, lay, f"B{row}", written, fmt=fmt, align=CENTER)
         note_row = table.summary_row + len(summary) + 1
         _cell(ws, f"A{note_row}", f"{ind.name}：{ind.summary}。" + (f"口径：{ind.reading}" if ind.reading else ""),
               border=False)
@@ -372,21 +373,11 @@ def _nested(call) -> list[str]:
     return out
 
 
-def subtotal_formula(lay: Layout, level1: str) -> str:
-    rows = [s.row for s in lay.scores if lay.rubric.indicator(s.indicator).level1 == level1]
-    return f"=ROUND({'+'.join(f'G{r}' for r in rows)},{lay.rubric.decimals})"
-
-
-def total_formula(lay: Layout) -> str:
-    return f"=ROUND({'+'.join(f'{name}得分' for name, _ in lay.rubric.level1)},{lay.rubric.decimals})"
-
-
 # ------------------------------------------------------------------ 自评表
 
-def _self_evaluation(ws: Worksheet, lay: Layout, filled: Filled) -> None:
-    _title_block(ws, "部门（单位）整体支出绩效目标完成情况自评表", "G")
-
-    # 年度主要任务完成情况
+def _self_evaluation(ws: Worksheet, lay: Layout, filled: Filled, written: set) -> None:
+    """自评表: 年度主要任务完成情况, then 年度总体目标完成情况 (the targets have their own sheet)."""
+    _title_block(ws, lay, written, "部门（单位）整体支出绩效目标完成情况自评表", "G")
     first, last = lay.tasks
     ws.merge_cells(f"A{first - 2}:G{first - 2}")
     _cell(ws, f"A{first - 2}", "年度主要任务完成情况", font=BOLD, fill=HEADER_FILL, align=CENTER)
@@ -401,41 +392,79 @@ def _self_evaluation(ws: Worksheet, lay: Layout, filled: Filled) -> None:
                               ("F", "spent_fiscal", "#,##0.00")):
             cell = _cell(ws, f"{col}{row}", task.get(key), fill=INPUT_FILL, fmt=fmt)
             cell.protection = UNLOCKED
-        _cell(ws, f"G{row}", f'=IF(OR(C{row}="",C{row}=0),"",E{row}/C{row})', fmt="0.00%", align=CENTER)
+        _formula(ws, lay, f"G{row}", written, fmt="0.00%", align=CENTER)
     total_row = last + 1
     _cell(ws, f"A{total_row}", "金额合计", font=BOLD, align=CENTER)
     for col in "CDEF":
-        _cell(ws, f"{col}{total_row}", f"=SUM({col}{first}:{col}{last})", font=BOLD, fmt="#,##0.00")
-    _cell(ws, f"G{total_row}", f'=IF(C{total_row}=0,"",E{total_row}/C{total_row})', fmt="0.00%", align=CENTER)
+        _formula(ws, lay, f"{col}{total_row}", written, font=BOLD, fmt="#,##0.00")
+    _formula(ws, lay, f"G{total_row}", written, fmt="0.00%", align=CENTER)
 
-    # 年度绩效指标完成情况
+    goal_sheet, goal_ref = lay.names["年度总体目标"]
+    goal_row = int(goal_ref.split("$")[-1])
+    ws.merge_cells(f"A{goal_row - 2}:G{goal_row - 2}")
+    _cell(ws, f"A{goal_row - 2}", "年度总体目标完成情况", font=BOLD, fill=HEADER_FILL, align=CENTER)
+    ws.merge_cells(f"A{goal_row - 1}:C{goal_row - 1}")
+    _cell(ws, f"A{goal_row - 1}", "预期目标", font=BOLD, fill=HEADER_FILL, align=CENTER)
+    ws.merge_cells(f"D{goal_row - 1}:G{goal_row - 1}")
+    _cell(ws, f"D{goal_row - 1}", "目标实际完成情况", font=BOLD, fill=HEADER_FILL, align=CENTER)
+    for first_col, last_col, name in (("A", "C", "年度总体目标"), ("D", "G", "总体目标完成情况")):
+        ws.merge_cells(f"{first_col}{goal_row}:{last_col}{goal_row}")
+        cell = _cell(ws, f"{first_col}{goal_row}", filled.texts.get(name), fill=INPUT_FILL,
+                     align=Alignment(wrap_text=True, vertical="top"))
+        cell.protection = UNLOCKED
+    ws.row_dimensions[goal_row].height = 120
+    _widths(ws, (18, 40, 18, 18, 18, 16, 12))
+    ws.protection.sheet = True
+    _print_setup(ws, "1:2")
+
+
+def _targets(ws: Worksheet, lay: Layout, filled: Filled, written: set) -> None:
+    """绩效指标: 年度绩效指标完成情况, its header repeated on every printed page."""
+    _title_block(ws, lay, written, "年度绩效指标完成情况", "F")
     first, last = lay.targets
-    head = first - 2
-    ws.merge_cells(f"A{head}:G{head}")
-    _cell(ws, f"A{head}", "年度绩效指标完成情况", font=BOLD, fill=HEADER_FILL, align=CENTER)
     for col, text in zip("ABCDEF", ("一级指标", "二级指标", "三级指标", "预期指标值", "实际完成值", "是否达成")):
-        _cell(ws, f"{col}{head + 1}", text, font=BOLD, fill=HEADER_FILL, align=CENTER)
+        _cell(ws, f"{col}{first - 1}", text, font=BOLD, fill=HEADER_FILL, align=CENTER)
+    _cell(ws, f"G{first - 1}", "判定（JX_TARGET_MET）", font=BOLD, fill=HEADER_FILL, align=CENTER)
     for i in range(TARGET_ROWS):
         row = first + i
         target = filled.targets[i] if i < len(filled.targets) else {}
         for col, key in (("A", "level1"), ("B", "level2"), ("C", "name"), ("D", "target"), ("E", "actual")):
             cell = _cell(ws, f"{col}{row}", target.get(key), fill=INPUT_FILL)
             cell.protection = UNLOCKED
-        _cell(ws, f"F{row}", target_formula(row), align=CENTER)
+        _formula(ws, lay, f"F{row}", written, align=CENTER)
+        _formula(ws, lay, f"G{row}", written, align=CENTER)
     summary = last + 1
     _cell(ws, f"A{summary}", "已填指标数", font=BOLD)
-    _cell(ws, f"B{summary}", f"=COUNTA(D{first}:D{last})", align=CENTER)
+    _formula(ws, lay, f"B{summary}", written, align=CENTER)
     _cell(ws, f"C{summary}", "未达成指标数", font=BOLD)
-    _cell(ws, f"D{summary}", f"=COUNTIF(F{first}:F{last},FALSE)", align=CENTER)
-    ws.conditional_formatting.add(f"F{first}:F{last}", FormulaRule(formula=[f"F{first}=FALSE"], fill=DEDUCTION_FILL))
-    ws.conditional_formatting.add(f"F{first}:F{last}", FormulaRule(formula=[f"ISERROR(F{first})"], fill=ERROR_FILL))
-    _widths(ws, (18, 40, 18, 18, 18, 16, 12))
+    _formula(ws, lay, f"D{summary}", written, align=CENTER)
+    _cell(ws, f"E{summary}", "无法判定指标数", font=BOLD)
+    _formula(ws, lay, f"F{summary}", written, align=CENTER)
+    ws.conditional_formatting.add(f"F{first}:F{last}", FormulaRule(formula=[f'F{first}="未达成"'], fill=DEDUCTION_FILL))
+    ws.conditional_formatting.add(f"F{first}:F{last}",
+                                  FormulaRule(formula=[f'LEFT(F{first},4)="无法判定"'], fill=ERROR_FILL))
+    ws.column_dimensions["G"].hidden = True
+    _widths(ws, (14, 16, 34, 18, 18, 22, 14))
     ws.protection.sheet = True
-    _print_setup(ws, f"{lay.tasks[0] - 1}:{lay.tasks[0] - 1}")
+    _print_setup(ws, f"1:{first - 1}")
 
 
-def target_formula(row: int) -> str:
-    return f'=IF(AND(D{row}="",E{row}=""),"",JX_TARGET_MET(D{row},E{row}))'
+def _texts(ws: Worksheet, lay: Layout, texts: Mapping[str, str]) -> None:
+    """报告文字: the department's own words for the 自评报告, each an optional named cell."""
+    _cell(ws, "A1", "报告文字（jx report 起草自评报告时使用；可不填，不填的部分在报告中留出待填写标记）",
+          font=TITLE_FONT, border=False, align=Alignment(vertical="center"))
+    for col, text in zip("ABC", ("报告中的位置", "内容", "填写")):
+        _cell(ws, f"{col}3", text, font=BOLD, fill=HEADER_FILL, align=CENTER)
+    for i, text in enumerate(lay.texts):
+        row = TEXT_FIRST_ROW + i
+        _cell(ws, f"A{row}", text.section)
+        _cell(ws, f"B{row}", text.help)
+        cell = _cell(ws, f"C{row}", texts.get(text.name), fill=INPUT_FILL, align=Alignment(wrap_text=True, vertical="top"))
+        cell.protection = UNLOCKED
+    _widths(ws, (30, 34, 90))
+    ws.freeze_panes = f"A{TEXT_FIRST_ROW}"
+    ws.protection.sheet = True
+    _print_setup(ws, "3:3")
 
 
 def _conf(ws: Worksheet) -> None:
@@ -452,6 +481,7 @@ def build_workbook(filled: Filled | None, rubric: Rubric) -> Workbook:
     lay = layout(rubric)
     filled = filled or Filled(values={})
     unknown = set(filled.values) - {f.name for f in lay.fields}
+    unknown |= set(filled.texts) - {t.name for t in lay.texts} - {"年度总体目标", "总体目标完成情况"}
     if unknown:
         raise ValueError(f"未知的输入项：{'、'.join(sorted(unknown))}")
     wb = Workbook()
@@ -460,13 +490,19 @@ def build_workbook(filled: Filled | None, rubric: Rubric) -> Workbook:
         ws = wb.create_sheet(title)
         ws.sheet_properties.codeName = code_name
     wb.code_name = "ThisWorkbook"
+    written: set = set()
     _instructions(wb[INSTRUCTIONS], rubric)
-    _inputs(wb[INPUT_SHEET], lay, filled.values)
-    _scores(wb[SCORE_SHEET], lay)
+    _inputs(wb[INPUT_SHEET], lay, filled.values, written)
+    _scores(wb[SCORE_SHEET], lay, written)
     if EXEC_SHEET in wb.sheetnames:
-        _exec(wb[EXEC_SHEET], lay)
-    _self_evaluation(wb[SELF_SHEET], lay, filled)
+        _exec(wb[EXEC_SHEET], lay, written)
+    _self_evaluation(wb[SELF_SHEET], lay, filled, written)
+    _targets(wb[TARGETS], lay, filled, written)
+    _texts(wb[TEXTS], lay, filled.texts)
     _conf(wb[CONF])
+    missing = set(lay.formulas) - written
+    if missing:  # the layout and the builder are one: a formula the layout defines is never left out
+        raise AssertionError(f"formulas of the layout not written: {sorted(missing)[:5]}")
     _define_all(wb, lay)
     wb.active = 1
     wb.properties.creator = "jx"

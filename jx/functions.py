@@ -125,12 +125,19 @@ class Function:
 
 @dataclass(frozen=True)
 class Score:
-    """An indicator's points and the reason for every deduction."""
+    """An indicator's points, the reason for every deduction, and what was measured.
+
+    ``measures`` are the rates behind the points as (name, value), e.g.
+    ("政府采购执行率", 0.8947…) or each period's rate and the average of a
+    schedule; ``inputs`` the values the function received, by argument label.
+    """
 
     indicator: str
     points: float
     max: float
     notes: tuple[str, ...] = ()
+    measures: tuple[tuple[str, float], ...] = ()
+    inputs: tuple[tuple[str, Any], ...] = ()
 
     @property
     def deduction(self) -> float:
@@ -323,18 +330,25 @@ def explain(rubric: Rubric, indicator_id: str, raw: Sequence[Any]) -> Score:
     if not 0 <= points <= ind.max:
         raise RuleBug(f"{ind.name} scored {points} outside 0..{ind.max}")
     notes: list[str] = []
+    measures: list[tuple[str, float]] = []
+    inputs = tuple((a.label, env.get(a.name)) for a in f.args)
     if ind.override is not None:
         slot = ind.override.input
         held = slot.read(Ref(slot.arg), rubric.vocabulary).compile()(dict(env))
         if held:
             if points < ind.max and ind.override.note:
                 notes.append(ind.override.note)
-            return Score(ind.id, points, ind.max, tuple(notes))
+            return Score(ind.id, points, ind.max, tuple(notes), (), inputs)
     for part, earned, measured in _compiled_parts(ind, rubric):
         e = earned(dict(env))
         m = measured(dict(env)) if measured else None
         notes += part.notes(e, m, env)
-    return Score(ind.id, points, ind.max, tuple(notes))
+        if isinstance(part, SchedulePart):
+            measures += [(p.rate.label, env[p.rate.arg]) for p in part.periods]
+            measures.append((part.average_label, m))
+        elif isinstance(m, float) and getattr(part, "measure", None) is not None:
+            measures.append((part.measure.label, m))
+    return Score(ind.id, points, ind.max, tuple(notes), tuple(measures), inputs)
 
 
 def grade(rubric: Rubric, total: Any) -> str:

@@ -22,7 +22,7 @@ from jx.shapes import EvaluatorPart
 from jx.targets import target_met
 
 from .reading import EXCEL_ERROR_TEXT, WorkbookData, read_workbook
-from .workbook_io import WorkbookError
+from .workbook_io import WorkbookError, display_name
 
 TOLERANCE = 0.005  # half a unit of the second decimal: scores are shown to 2 decimals
 
@@ -37,6 +37,8 @@ class Finding:
     recomputed: float | None
     error: str | None = None
     notes: tuple[str, ...] = ()
+    measures: tuple[tuple[str, float], ...] = ()  # the rates behind the points (政府采购执行率 0.8947…)
+    inputs: tuple[tuple[str, Any], ...] = ()  # what the score function received, by input name
 
     @property
     def difference(self) -> float | None:
@@ -177,7 +179,7 @@ def audit_data(data: WorkbookData) -> AuditReport:
     """Recompute every indicator of a workbook read by :func:`read_workbook`, by its own edition."""
     rubric = data.rubric
     lay = layout(rubric)
-    report = AuditReport(file=data.path.name, edition=rubric.id)
+    report = AuditReport(file=data.label, edition=rubric.id)
     values = _input_values(data, lay)
     report.department, report.year = values.get("部门名称"), values.get("预算年度")
     for row in lay.scores:
@@ -187,6 +189,7 @@ def audit_data(data: WorkbookData) -> AuditReport:
         try:
             result = score(row.call, ind.id, values, lay, data)
             finding.recomputed, finding.notes = result.points, result.notes
+            finding.measures, finding.inputs = result.measures, result.inputs
         except JXInputError as error:
             finding.error = error.message.split("（")[0] if isinstance(error, _Located) else error.message
             finding.notes = (error.message,)
@@ -200,6 +203,7 @@ def audit_data(data: WorkbookData) -> AuditReport:
     report.claimed_grade = data.shown("评分等级") if data.has("评分等级") else None
 
     report.targets, report.missed_targets, problems = _targets(data, rubric)
+    report.flags += [d.text for d in data.deviations] + data.flags
     report.flags += [f"年度绩效指标无法判断：{p}" for p in problems]
     _cross_checks(report, values, data, rubric)
     return report
@@ -239,16 +243,19 @@ def _cross_checks(report: AuditReport, values: dict[str, Any], data: WorkbookDat
         report.flags.append(f"综合评分显示 {report.claimed_total}，复核可得 {report.total:g}")
 
 
-def audit_file(path: Path) -> AuditReport:
-    """Audit one workbook; a file that cannot be read or digested gives a report with ``error`` set."""
-    path = Path(path)
+def audit_file(source, label: str | None = None) -> AuditReport:
+    """Audit one workbook (a path, bytes or a binary file object); an unreadable one gives ``error``.
+
+    Per-file work needs nothing but its input, so it runs unchanged in a process
+    pool or on any engine that maps a function over files.
+    """
+    name = label or (display_name(source) if isinstance(source, (str, Path)) else "工作簿")
     try:
-        data = read_workbook(path)
-        return audit_data(data)
+        return audit_data(read_workbook(source, label))
     except WorkbookError as error:
-        return AuditReport(file=path.name, error=str(error))
+        return AuditReport(file=name, error=str(error))
     except Exception as error:  # one odd file must never stop a batch or show a traceback
-        return AuditReport(file=path.name, error=f"{path.name}：无法处理（{type(error).__name__}: {error}）")
+        return AuditReport(file=name, error=f"{name}：无法处理（{type(error).__name__}: {error}）")
 
 
 def deduction_reasons(report: AuditReport) -> list[str]:

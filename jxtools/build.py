@@ -22,10 +22,10 @@ from .paths import EXAMPLE, EXAMPLE_INPUTS, EXAMPLE_TABLES, ROOT, TEMPLATE  # no
 
 def example_filled() -> Filled:
     with EXAMPLE_INPUTS.open("rb") as f:
-        inputs = tomllib.load(f)["inputs"]
+        example = tomllib.load(f)
     with EXAMPLE_TABLES.open("rb") as f:
         tables = tomllib.load(f)
-    return Filled(inputs, tables["task"], tables["target"])
+    return Filled(example["inputs"], tables["task"], tables["target"], example.get("texts", {}))
 
 
 def template_bytes() -> bytes:

@@ -27,15 +27,14 @@ from openpyxl.workbook.workbook import Workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
 from addin.atomic import write_atomically
-from addin.layout import CONF, EDITION_NAME, INSTRUCTIONS
+from addin.layout import CONF, INSTRUCTIONS
 from addin.template import normalize_zip
 from jx.expr import HelperColumns, column_letter
 from jx.formula import MAX_FORMULA_CHARS, MAX_NESTING, NativeFormulaError, native_formula, nesting_depth
 from jx.functions import functions
 from jx.rubric import Rubric
 
-from .reading import edition_of
-from .workbook_io import WorkbookError, open_checked
+from .workbook_io import WorkbookError
 
 CONF_SHEET = CONF
 INSTRUCTIONS_SHEET = INSTRUCTIONS
@@ -54,14 +53,16 @@ def export_workbook(src: Path, dst: Path, rubric: Rubric | None = None) -> Path:
         raise WorkbookError(f"{dst.name}：无宏副本应保存为 .xlsx 文件")
     if _same_file(src, dst):
         raise WorkbookError(f"{dst.name}：输出文件不能与原文件相同，原文件不会被改写")
-    open_checked(src).close()
+    from .reading import read_workbook
+
+    data = read_workbook(src)  # the same verdict as every other command
     try:
         from openpyxl import load_workbook
 
         wb = load_workbook(src, keep_vba=False)
     except Exception as error:  # openpyxl's own errors on a damaged part
-        raise WorkbookError(f"{src.name}：无法读取（{type(error).__name__}: {error}）") from None
-    rubric = rubric or _edition_of(src, wb)
+        raise WorkbookError(f"{data.label}：无法读取（{type(error).__name__}: {error}）") from None
+    rubric = rubric or data.rubric
     if CONF_SHEET in wb.sheetnames:
         wb.remove(wb[CONF_SHEET])
     helper_columns: dict[str, tuple[int, int]] = {}
@@ -82,15 +83,6 @@ def _same_file(src: Path, dst: Path) -> bool:
     if dst.exists() and src.exists():
         return src.samefile(dst)
     return src.resolve() == dst.resolve()
-
-
-def _edition_of(src: Path, wb: Workbook) -> Rubric:
-    """The edition the workbook records in its named cell 评分标准版本."""
-    def value():
-        sheet, ref = wb.defined_names[EDITION_NAME].attr_text.split("!")
-        return wb[sheet.strip("'")][ref.replace("$", "")].value
-
-    return edition_of(src, value, EDITION_NAME in wb.defined_names)
 
 
 def _formula(value: object) -> str | None:

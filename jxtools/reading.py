@@ -1,28 +1,62 @@
-"""Read what a filled workbook shows: named inputs and cached results.
+"""One trusted reading of a workbook, for every command.
 
-python-calamine reads the cell values (for a formula cell: the value last
-calculated, or blank if it never was); the defined names, parsed from
-``xl/workbook.xml``, say where each named input and score lives. The file has
-passed :func:`jxtools.workbook_io.open_checked` before any of this runs.
-The workbook's edition is the id in its named cell 评分标准版本; a workbook
-naming an edition this installation lacks is refused, never scored by another.
+``recalc``, ``audit``, ``batch``, ``export``, ``report`` and ``demo`` all read a
+workbook here, so the same file gets the same verdict from each: accepted, or
+refused with one Chinese message naming file and cell (:class:`WorkbookError`).
+
+The file is read once into memory and checked as a package
+(:func:`jxtools.workbook_io.check_package`: size, zip, bombs, DTDs, exotic
+compression). Its edition is the id in the named cell 评分标准版本; that
+edition's layout (:mod:`addin.layout`) then says what the workbook must be:
+
+* every defined name present and pointing where the template put it; the
+  ranges a user may extend (task and target rows) well formed, on the right
+  columns, no longer than the layout allows; the sheets found through the
+  names, whatever their titles;
+* every formula cell still holding the template's formula: a score typed over
+  its formula, or an edited formula, is a finding every command reports;
+* every input cell holding what a cell of its kind may hold (a date where a
+  number is due is refused).
+
+Values come from python-calamine; formulas and cached error values (which
+calamine reads as blank, or cannot read at all, like ``#SPILL!``) from one
+scan of each sheet's XML. Only the sheets the layout uses are parsed, each
+within a size limit, so a hostile file costs seconds, not gigabytes.
 """
 
 from __future__ import annotations
 
+import datetime as _dt
+import html
+import io
 import re
 import zipfile
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
-from addin.layout import EDITION_NAME
+from addin.layout import EDITION_NAME, SCORES, TARGET_RANGES, TARGETS, TASK_RANGES, Layout, layout
 from jx.rubric import Rubric, RubricError, load_rubric
-from jx.values import ERROR_NAMES
+from jx.values import ERROR_NAMES, XlError, cell_value
 
-from .workbook_io import WorkbookError, defined_names, open_checked, sheet_paths
+from .workbook_io import (MAX_SHEET_BYTES, WorkbookError, all_defined_names, check_package, display_name, read_file,
+                          sheet_paths)
 
 EXCEL_ERROR_TEXT = ERROR_NAMES
+# Rows a user may add to an extendable range (task or target rows) by inserting rows inside it.
+MAX_EXTRA_ROWS = 5000
+# The error values python-calamine understands; others are read from the XML only.
+_CALAMINE_ERRORS = {"#DIV/0!", "#N/A", "#NAME?", "#NULL!", "#NUM!", "#REF!", "#VALUE!"}
+
+_CELL = re.compile(rb"<c\b([^>]*?)(?:/>|>(.*?)</c>)", re.S)
+_ATTR_R = re.compile(rb'\br="([A-Z]+)(\d+)"')
+_ATTR_T = re.compile(rb'\bt="([^"]*)"')
+_FORMULA = re.compile(rb"<f\b([^>]*?)(?:/>|>(.*?)</f>)", re.S)
+_SI = re.compile(rb'\bsi="(\d+)"')
+_SHARED = re.compile(rb'\bt="shared"')
+_VALUE = re.compile(rb"<v>(.*?)</v>", re.S)
+_REFERENCE = re.compile(r"(?<![A-Za-z0-9_$.\u4e00-\u9fff])(\$?)([A-Z]{1,3})(\$?)(\d+)(?![0-9(!])")
 
 
 def column_index(letters: str) -> int:
@@ -33,119 +67,407 @@ def column_index(letters: str) -> int:
     return index
 
 
-def _split(ref: str) -> tuple[int, int]:
-    match = re.fullmatch(r"([A-Z]+)(\d+)", ref)
+def split_ref(ref: str) -> tuple[int, int]:
+    """"G5" → (row 5, column 7), 1-based."""
+    match = re.fullmatch(r"\$?([A-Z]+)\$?(\d+)", ref)
     if not match:
         raise ValueError(ref)
-    return int(match.group(2)) - 1, column_index(match.group(1)) - 1
+    return int(match.group(2)), column_index(match.group(1))
+
+
+def _shift(formula: str, rows: int) -> str:
+    """A shared formula as it stands ``rows`` below its master cell (relative references move)."""
+    if rows == 0:
+        return formula
+    parts = formula.split('"')
+    for i in range(0, len(parts), 2):
+        parts[i] = _REFERENCE.sub(lambda m: f"{m[1]}{m[2]}{m[3]}{m[4] if m[3] else int(m[4]) + rows}", parts[i])
+    return '"'.join(parts)
+
+
+def normalize_formula(text: str) -> str:
+    """A formula as written for comparison: no leading =, no _xlfn./_xludf. prefixes, no spaces outside text."""
+    text = text[1:] if text.startswith("=") else text
+    parts = text.split('"')
+    for i in range(0, len(parts), 2):
+        parts[i] = re.sub(r"_xl(?:fn|udf)\.", "", parts[i], flags=re.I).replace(" ", "")
+    return '"'.join(parts)
+
+
+@dataclass
+class SheetScan:
+    """What one sheet's XML says beyond calamine: formula texts and cached error values."""
+
+    formulas: dict[str, str] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)
+    unsupported: bool = False  # an error value calamine cannot read (#SPILL!, #CALC!…)
+
+
+def scan_sheet(xml: bytes) -> SheetScan:
+    scan = SheetScan()
+    masters: dict[bytes, tuple[int, str]] = {}
+    for m in _CELL.finditer(xml):
+        attrs, body = m.group(1), m.group(2)
+        r = _ATTR_R.search(attrs)
+        if r is None:
+            continue
+        ref = (r.group(1) + r.group(2)).decode()
+        t = _ATTR_T.search(attrs)
+        if body:
+            f = _FORMULA.search(body)
+            if f:
+                text = html.unescape(f.group(2).decode("utf-8", "replace")) if f.group(2) else ""
+                si = _SI.search(f.group(1))
+                if _SHARED.search(f.group(1)) and si:
+                    if text:
+                        masters[si.group(1)] = (int(r.group(2)), text)
+                    elif si.group(1) in masters:
+                        row, master = masters[si.group(1)]
+                        text = _shift(master, int(r.group(2)) - row)
+                scan.formulas[ref] = text
+            if t and t.group(1) == b"e":
+                v = _VALUE.search(body)
+                if v:
+                    error = v.group(1).decode("ascii", "replace").strip()
+                    scan.errors[ref] = error if error in ERROR_NAMES else "#VALUE!"
+                    if error not in _CALAMINE_ERRORS:
+                        scan.unsupported = True
+    return scan
+
+
+def _sanitized(xml: bytes) -> bytes:
+    """The sheet XML with error values calamine cannot read replaced by #N/A (the scan keeps the real ones)."""
+    def fix(m: re.Match) -> bytes:
+        whole = m.group(0)
+        t = _ATTR_T.search(m.group(1))
+        if not (t and t.group(1) == b"e"):
+            return whole
+        return re.sub(rb"<v>(.*?)</v>", lambda v: v.group(0) if v.group(1).strip().decode("ascii", "replace")
+                      in _CALAMINE_ERRORS else b"<v>#N/A</v>", whole)
+
+    return _CELL.sub(fix, xml)
+
+
+@dataclass
+class Deviation:
+    """A place where the workbook is not what its template made it (a finding, not a refusal)."""
+
+    where: str  # 评分表!G5
+    text: str  # Chinese, says what was found and what was expected
 
 
 @dataclass
 class WorkbookData:
-    path: Path
-    names: dict[str, tuple[str, str]]
-    sheets: dict[str, tuple[tuple[int, int], list[list[Any]]]] = field(default_factory=dict)
-    rubric: Rubric | None = None
+    """A workbook read and checked against its edition's layout."""
 
-    def cell(self, sheet: str, ref: str) -> Any:
-        """A cell's value; None for an empty cell (calamine gives "")."""
-        if sheet not in self.sheets:
-            raise WorkbookError(f"{self.path.name}：缺少工作表“{sheet}”")
-        (top, left), rows = self.sheets[sheet]
-        row, col = _split(ref)
-        row, col = row - top, col - left
-        if 0 <= row < len(rows) and 0 <= col < len(rows[row]):
-            value = rows[row][col]
+    label: str  # the file name as shown to people
+    path: Path | None
+    rubric: Rubric
+    layout: Layout
+    names: dict[str, tuple[str, str]]  # name → (actual sheet, reference without $)
+    sheet_of: dict[str, str]  # layout sheet title → actual sheet title
+    rows: dict[str, tuple[tuple[int, int], list[list[Any]]]]  # actual sheet → (origin, calamine rows)
+    scans: dict[str, SheetScan]  # actual sheet → formulas and errors
+    deviations: list[Deviation] = field(default_factory=list)
+    flags: list[str] = field(default_factory=list)  # other things a reviewer must look at
+
+    # ---------------------------------------------------------------- cells
+
+    def _raw(self, sheet: str, row: int, col: int) -> Any:
+        ref = f"{_letters(col)}{row}"
+        scan = self.scans.get(sheet)
+        if scan and ref in scan.errors:
+            return XlError(scan.errors[ref])
+        (top, left), rows = self.rows.get(sheet, ((0, 0), []))
+        r, c = row - 1 - top, col - 1 - left
+        if 0 <= r < len(rows) and 0 <= c < len(rows[r]):
+            value = rows[r][c]
             return None if value == "" else value
         return None
+
+    def cell(self, sheet: str, ref: str) -> Any:
+        row, col = split_ref(ref)
+        return cell_value(self._raw(sheet, row, col))
 
     def has(self, name: str) -> bool:
         return name in self.names
 
     def where(self, name: str) -> str:
-        sheet, ref = self._name(name)
+        sheet, ref = self.names[name]
         return f"{sheet}!{ref}"
 
-    def _name(self, name: str) -> tuple[str, str]:
-        if name not in self.names:
-            raise WorkbookError(f"{self.path.name}：缺少名称“{name}”（不是本模板生成的工作簿，或名称被删除）")
-        return self.names[name]
-
     def value(self, name: str) -> Any:
-        sheet, ref = self._name(name)
+        """The value of a named cell, as a worksheet holds it (an error value included)."""
+        sheet, ref = self.names[name]
         return self.cell(sheet, ref.split(":")[0])
 
-    def shown(self, name: str) -> Any:
-        """What a named result cell shows, including a cached error value (#VALUE!).
-
-        calamine reads a cached error as blank; only then is the sheet's XML
-        consulted, so the common case costs nothing extra.
-        """
-        value = self.value(name)
-        if value is not None:
-            return value
-        sheet, ref = self._name(name)
-        part = sheet_paths(self.path).get(sheet)
-        if part is None:
-            return None
-        with zipfile.ZipFile(self.path) as archive:
-            xml = archive.read(part).decode("utf-8")
-        match = re.search(r'<c r="' + ref.split(":")[0] + r'"[^>]*\bt="e"[^>]*>.*?<v>([^<]*)</v>', xml, re.S)
-        return match.group(1) if match else None
+    shown = value
 
     def column(self, name: str, offset: int = 0) -> list[tuple[int, Any]]:
-        """(row number, value) for every cell of a one-column named range.
-
-        ``offset`` reads the column that many places to the right instead
-        (the 三级指标 names beside the 预期指标值, say).
-        """
-        sheet, ref = self._name(name)
+        """(row number, value) for every cell of a one-column named range (``offset`` columns to the right)."""
+        sheet, ref = self.names[name]
         first, last = ref.split(":")
-        (r1, col), (r2, _c2) = _split(first), _split(last)
-        if sheet not in self.sheets:
-            raise WorkbookError(f"{self.path.name}：缺少工作表“{sheet}”")
-        (top, left), rows = self.sheets[sheet]
-        col = col + offset - left
-        out = []
-        for r in range(r1, r2 + 1):
-            row = rows[r - top] if 0 <= r - top < len(rows) else ()
-            value = row[col] if 0 <= col < len(row) else None
-            out.append((r + 1, None if value == "" else value))
-        return out
+        (r1, col), (r2, _c) = split_ref(first), split_ref(last)
+        return [(r, cell_value(self._raw(sheet, r, col + offset))) for r in range(r1, r2 + 1)]
+
+    def formula(self, sheet: str, ref: str) -> str | None:
+        scan = self.scans.get(sheet)
+        return scan.formulas.get(ref) if scan else None
+
+    @property
+    def edited(self) -> bool:
+        """Some formula of the template was changed or overwritten."""
+        return bool(self.deviations)
 
 
-def read_workbook(path: Path, sheets: tuple[str, ...] | None = None) -> WorkbookData:
-    """Check, then read the named cells' workbook; raises WorkbookError with a Chinese message."""
-    from python_calamine import CalamineWorkbook
+def _letters(col: int) -> str:
+    from jx.expr import column_letter
 
-    path = Path(path)
-    open_checked(path).close()
-    data = WorkbookData(path=path, names=defined_names(path))
+    return column_letter(col)
+
+
+# ------------------------------------------------------------------ reading
+
+
+def read_workbook(source: Path | str | bytes | IO[bytes], label: str | None = None) -> WorkbookData:
+    """Read and check a workbook from a path, bytes or a binary file object; raises WorkbookError."""
+    if isinstance(source, (bytes, bytearray)):
+        data, label = bytes(source), label or "工作簿"
+        path = None
+    elif hasattr(source, "read"):
+        data, label = source.read(), label or getattr(source, "name", "工作簿")
+        path = None
+    else:
+        path = Path(source)
+        data, shown = read_file(path)
+        label = label or shown
     try:
-        book = CalamineWorkbook.from_path(str(path))
-        wanted = sheets if sheets is not None else tuple(book.sheet_names)
-        for name in wanted:
-            if name not in book.sheet_names:
-                continue
-            sheet = book.get_sheet_by_name(name)
-            data.sheets[name] = (tuple(sheet.start or (0, 0)), sheet.to_python(skip_empty_area=False))
-        book.close()
+        return _read(data, label, path)
     except WorkbookError:
         raise
-    except Exception as error:  # calamine's own errors: corrupt zip member, bad XML
-        raise WorkbookError(f"{path.name}：无法读取（{type(error).__name__}: {error}）") from None
-    data.rubric = edition_of(path, lambda: data.value(EDITION_NAME), EDITION_NAME in data.names)
-    return data
+    except Exception as error:  # a package the parsers cannot digest: still one message, never a traceback
+        raise WorkbookError(f"{label}：无法读取（{type(error).__name__}: {error}）") from None
 
 
-def edition_of(path: Path, value, named: bool) -> Rubric:
-    """The edition a workbook records in its named cell 评分标准版本, or a Chinese refusal."""
-    if not named:
-        raise WorkbookError(f"{Path(path).name}：缺少名称“{EDITION_NAME}”（不是本模板生成的工作簿，或名称被删除）")
-    edition = value()
+def _read(data: bytes, label: str, path: Path | None) -> WorkbookData:
+    archive = check_package(data, label)
+    parts = sheet_paths(archive, label)
+    raw_names = all_defined_names(archive)
+    if EDITION_NAME not in raw_names:
+        raise WorkbookError(f"{label}：缺少名称“{EDITION_NAME}”（不是本模板生成的工作簿，或名称被删除）")
+    names = {n: t for n, t in raw_names.items() if isinstance(t, tuple)}
+    edition_target = raw_names[EDITION_NAME]
+    if not isinstance(edition_target, tuple) or edition_target[0] not in parts or ":" in edition_target[1]:
+        raise WorkbookError(f"{label}：{_bad_target(EDITION_NAME, edition_target, parts)}")
+
+    # the sheets any name points to: scanned (size-checked), sanitized for calamine if needed
+    wanted = sorted({sheet for sheet, _ref in names.values() if sheet in parts})
+    xml: dict[str, bytes] = {}
+    scans: dict[str, SheetScan] = {}
+    for sheet in wanted:
+        xml[sheet] = _part(archive, parts[sheet], sheet, label)
+        scans[sheet] = scan_sheet(xml[sheet])
+    book_bytes = data
+    if any(s.unsupported for s in scans.values()):
+        book_bytes = _repacked(archive, {parts[s]: _sanitized(xml[s]) for s in wanted if scans[s].unsupported})
+    rows = _calamine(book_bytes, wanted, label)
+
+    probe = WorkbookData(label, path, None, None, names, {}, rows, scans)  # type: ignore[arg-type]
+    edition = probe.value(EDITION_NAME)
     if not isinstance(edition, str) or not edition.strip():
-        raise WorkbookError(f"{Path(path).name}：{EDITION_NAME}为空，无法确定按哪一版评分标准评分")
+        raise WorkbookError(f"{label}：{EDITION_NAME}为空，无法确定按哪一版评分标准评分")
     try:
-        return load_rubric(edition.strip())
+        rubric = load_rubric(edition.strip())
     except RubricError as error:
-        raise WorkbookError(f"{Path(path).name}：按工作簿记录的{EDITION_NAME}“{edition.strip()}”无法评分——{error}") from None
+        raise WorkbookError(f"{label}：按工作簿记录的{EDITION_NAME}“{edition.strip()}”无法评分——{error}") from None
+    lay = layout(rubric, *_row_counts(layout(rubric), raw_names, label))
+    sheet_of = _check_names(lay, raw_names, parts, label)
+    wb = WorkbookData(label, path, rubric, lay, names, sheet_of, rows, scans)
+    _check_formulas(wb)
+    _check_cells(wb)
+    return wb
+
+
+def _part(archive: zipfile.ZipFile, name: str, sheet: str, label: str) -> bytes:
+    info = archive.getinfo(name)
+    if info.file_size > MAX_SHEET_BYTES:
+        raise WorkbookError(f"{label}：工作表“{sheet}”过大（{info.file_size / 1024 / 1024:.0f} MB），"
+                            "不是正常填报的工作簿，已拒绝")
+    try:
+        return archive.read(name)
+    except (zipfile.BadZipFile, OSError, EOFError, RuntimeError) as error:
+        raise WorkbookError(f"{label}：文件已损坏（{name}：{error}）") from None
+
+
+def _repacked(archive: zipfile.ZipFile, replaced: dict[str, bytes]) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as target:
+        for info in archive.infolist():
+            target.writestr(info.filename, replaced.get(info.filename) or archive.read(info.filename))
+    return out.getvalue()
+
+
+def _calamine(data: bytes, sheets: Iterable[str], label: str) -> dict[str, tuple[tuple[int, int], list[list[Any]]]]:
+    from python_calamine import CalamineWorkbook
+
+    out = {}
+    try:
+        book = CalamineWorkbook.from_filelike(io.BytesIO(data))
+        for name in sheets:
+            sheet = book.get_sheet_by_name(name)
+            out[name] = (tuple(sheet.start or (0, 0)), sheet.to_python(skip_empty_area=False))
+        book.close()
+    except Exception as error:  # calamine's own errors: corrupt member, bad XML
+        raise WorkbookError(f"{label}：无法读取（{type(error).__name__}: {error}）") from None
+    return out
+
+
+# ------------------------------------------------------------------ the layout's names
+
+
+def _range(ref: str) -> tuple[int, int, int, int] | None:
+    """(first row, first column, last row, last column) of ``A1`` or ``A1:B9`` (None for whole columns)."""
+    try:
+        first, _, last = ref.partition(":")
+        r1, c1 = split_ref(first)
+        r2, c2 = split_ref(last or first)
+        return r1, c1, r2, c2
+    except ValueError:
+        return None
+
+
+def _bad_target(name: str, target: tuple[str, str] | str, parts: dict[str, str]) -> str:
+    if isinstance(target, str):
+        if "#REF!" in target.upper():
+            return f"名称“{name}”指向的单元格或工作表已被删除（{target[:40]}）"
+        return f"名称“{name}”没有指向单元格区域（{target[:40]}）"
+    if target[0] not in parts:
+        return f"名称“{name}”指向的工作表“{target[0]}”不存在"
+    return f"名称“{name}”指向 {target[0]}!{target[1]}，应为一个单元格"
+
+
+def _row_counts(base: Layout, raw: dict[str, tuple[str, str] | str], label: str) -> tuple[int, int]:
+    """How many task and target rows the workbook has: its ranges may have grown by inserted rows.
+
+    Each extendable range must start where the template started it, keep its
+    column, and all ranges of one table must end on the same row.
+    """
+    counts = []
+    for group in (TASK_RANGES, TARGET_RANGES):
+        found = set()
+        for name in group:
+            target = raw.get(name)
+            sheet, expected = base.names[name]
+            if isinstance(target, str):
+                raise WorkbookError(f"{label}：{_bad_target(name, target, {})}")
+            want = _range(expected.replace("$", ""))
+            got = _range(target[1]) if target else None
+            if got is None or got[:2] != want[:2] or got[3] != want[3] or not 0 <= got[2] - want[2] <= MAX_EXTRA_ROWS:
+                shown = f"{target[0]}!{target[1]}" if target else "不存在"
+                raise WorkbookError(f"{label}：名称“{name}”{'' if target else ''}指向 {shown}，应为 {sheet}!"
+                                    f"{expected.replace('$', '')}（可在范围内插入行，最多再加 {MAX_EXTRA_ROWS} 行）"
+                                    if target else f"{label}：缺少名称“{name}”（不是本模板生成的工作簿，或名称被删除）")
+            found.add(got[2] - got[0] + 1)
+        if len(found) != 1:
+            raise WorkbookError(f"{label}：名称{'、'.join(f'“{n}”' for n in group)}应覆盖相同的行")
+        counts.append(found.pop())
+    return counts[0], counts[1]
+
+
+def _check_names(lay: Layout, raw: dict[str, tuple[str, str] | str], parts: dict[str, str], label: str) -> dict[str, str]:
+    """Every name of the layout where the template put it; the layout's sheets found through the names."""
+    sheet_of: dict[str, str] = {}
+    problems = []
+    for name, (sheet, expected) in lay.names.items():
+        if name not in raw:
+            problems.append(f"缺少名称“{name}”（不是本模板生成的工作簿，或名称被删除）")
+            continue
+        target = raw[name]
+        if not isinstance(target, tuple) or target[0] not in parts:
+            problems.append(_bad_target(name, target, parts))
+            continue
+        actual_sheet, ref = target
+        if sheet_of.setdefault(sheet, actual_sheet) != actual_sheet:
+            problems.append(f"名称“{name}”指向“{actual_sheet}”，应与“{sheet_of[sheet]}”的其他名称在同一张表（{sheet}）")
+            continue
+        if _range(ref) != _range(expected.replace("$", "")):
+            problems.append(f"名称“{name}”指向 {actual_sheet}!{ref}，应为 {sheet}!{expected.replace('$', '')}")
+    if problems:
+        raise WorkbookError(f"{label}：" + "；".join(problems[:3]) + ("等" if len(problems) > 3 else ""))
+    return sheet_of
+
+
+# ------------------------------------------------------------------ the layout's formulas
+
+
+def _check_formulas(wb: WorkbookData) -> None:
+    """Each formula cell of the layout still holds the template's formula."""
+    lay = wb.layout
+    for (sheet, ref), formula in lay.formulas.items():
+        actual_sheet = wb.sheet_of.get(sheet)
+        if actual_sheet is None:
+            continue
+        found = wb.formula(actual_sheet, ref)
+        where = f"{actual_sheet}!{ref}"
+        what = _describe(lay, sheet, ref)
+        if found is None:
+            value = wb.cell(actual_sheet, ref)
+            if value is None:
+                wb.deviations.append(Deviation(where, f"{where}（{what}）的公式被删除"))
+            else:
+                shown = value.text if isinstance(value, XlError) else value
+                wb.deviations.append(Deviation(where, f"{where}（{what}）不是公式：手工填写了 {shown}"))
+        elif normalize_formula(found) != normalize_formula(formula):
+            wb.deviations.append(Deviation(where, f"{where}（{what}）的公式被改动：{found[:60]}，模板为 {formula[1:][:60]}"))
+
+
+def _describe(lay: Layout, sheet: str, ref: str) -> str:
+    """What a formula cell is, in words: the score of an indicator, a sub-total…"""
+    row, col = split_ref(ref)
+    if sheet == SCORES:
+        for s in lay.scores:
+            if s.row == row and col == 7:
+                return f"{lay.rubric.indicator(s.indicator).name}的分数"
+        if row == lay.total_row:
+            return "综合评分"
+        if row == lay.grade_row:
+            return "评分等级"
+        for level1, r in lay.subtotal_rows.items():
+            if r == row:
+                return f"{level1}小计"
+    if sheet == TARGETS and col in (6, 7):
+        return "是否达成"
+    return "公式单元格"
+
+
+# ------------------------------------------------------------------ what the cells hold
+
+
+def _check_cells(wb: WorkbookData) -> None:
+    """Values no input cell of its kind may hold are refused; other oddities are flagged."""
+    lay = wb.layout
+    for f in lay.fields:
+        raw = wb._raw(*_at(wb, f.name))
+        if isinstance(raw, (_dt.date, _dt.time, _dt.timedelta)) and f.kind not in ("text",):
+            raise WorkbookError(f"{wb.label}：{wb.where(f.name)}（{f.name}）填的是日期或时间，应为"
+                                f"{'数字' if f.kind not in ('check', 'status') else '是/否或规定的文字'}")
+    year = wb.value("预算年度")
+    if year is not None and not (isinstance(year, float) and year.is_integer() and 1990 <= year <= 2100):
+        wb.flags.append(f"预算年度“{year}”应为四位数字的年份（{wb.where('预算年度')}）")
+    # content below the target range is not counted: say so
+    target_sheet, ref = wb.names["预期指标值"]
+    last = _range(ref)[2]
+    (top, _left), rows = wb.rows.get(target_sheet, ((0, 0), []))
+    below = [i + top + 1 for i, r in enumerate(rows) if i + top + 1 > last + 1 and any(v not in ("", None) for v in r[:5])]
+    if below:
+        wb.flags.append(f"{target_sheet}第 {below[0]} 行起还有内容，在“预期指标值”范围之外，没有计入"
+                        "（请在范围内插入行后再填写）")
+
+
+def _at(wb: WorkbookData, name: str) -> tuple[str, int, int]:
+    sheet, ref = wb.names[name]
+    row, col = split_ref(ref.split(":")[0])
+    return sheet, row, col
+
+
+__all__ = ["Deviation", "EXCEL_ERROR_TEXT", "WorkbookData", "normalize_formula", "read_workbook", "scan_sheet"]

@@ -25,13 +25,11 @@ from typing import Any
 
 os.environ.setdefault("TQDM_DISABLE", "1")  # formulas draws progress bars otherwise
 
-from addin.layout import EDITION_NAME  # noqa: E402
 from jx.errors import JXInputError  # noqa: E402
 from jx.functions import functions  # noqa: E402
 from jx.rubric import Rubric  # noqa: E402
 
-from .reading import edition_of  # noqa: E402
-from .workbook_io import defined_names, open_checked  # noqa: E402
+from .workbook_io import defined_names  # noqa: E402
 
 _IDENTIFIER_EDGE = r"(?<![\w.$'!])({names})(?![\w.(!])"
 
@@ -43,6 +41,7 @@ class Recalculated:
     values: dict[tuple[str, str], Any]
     formulas: dict[tuple[str, str], str]
     names: dict[str, tuple[str, str]]
+    data: Any = None  # the trusted reading of the workbook (its deviations from the template)
 
     def named(self, name: str) -> Any:
         return self.values.get(self.names[name])
@@ -108,8 +107,10 @@ def recalculate(path: Path) -> Recalculated:
     import formulas
     import openpyxl
 
+    from .reading import read_workbook
+
     path = Path(path)
-    open_checked(path)
+    data = read_workbook(path)  # the same verdict as every other command, before any engine runs
     names = defined_names(path)
     pattern = re.compile(_IDENTIFIER_EDGE.format(names="|".join(re.escape(n) for n in sorted(names, key=len, reverse=True)))) if names else None
     wb = openpyxl.load_workbook(path, keep_vba=False, keep_links=False)
@@ -128,7 +129,7 @@ def recalculate(path: Path) -> Recalculated:
                     if pattern is not None:
                         cell.value = _substitute_names(cell.value, names, pattern)
     wb.defined_names.clear()
-    rubric = edition_of(path, lambda: caller_values.get(EDITION_NAME), EDITION_NAME in names)
+    rubric = data.rubric
     workdir = Path(tempfile.mkdtemp(prefix="jx-recalc-"))
     try:
         plain = workdir / "book.xlsx"
@@ -145,4 +146,4 @@ def recalculate(path: Path) -> Recalculated:
             values[(match.group(1).upper(), match.group(2))] = _plain(value)
     sheet_case = {s.upper(): s for s in wb.sheetnames}
     values = {(sheet_case.get(s, s), c): v for (s, c), v in values.items()}
-    return Recalculated(values=values, formulas=formulas_by_cell, names=names)
+    return Recalculated(values=values, formulas=formulas_by_cell, names=names, data=data)

@@ -108,7 +108,7 @@ CASES = {
     oversized: "文件过大",
 }
 AUDIT_ONLY = {  # readable files that are not (or no longer) our template
-    missing_sheet: "缺少工作表“评分表”",
+    missing_sheet: "指向的工作表“评分表”不存在",
     missing_name: "缺少名称“编外人数”",
 }
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import html
 import re
 import tomllib
 import zipfile
@@ -25,7 +26,7 @@ import pytest
 from openpyxl import load_workbook
 
 from addin.layout import SCORES as SCORE_SHEET
-from addin.layout import SELF as SELF_SHEET
+from addin.layout import TARGETS as TARGET_SHEET
 from addin.layout import arguments, evaluate, layout
 from addin.template import Filled, build, target_formula
 from conftest import FIXTURE, ROOT, SHENZHEN, load_toml, shenzhen
@@ -252,7 +253,7 @@ def _all_formulas(path: Path) -> list[str]:
                 out += re.findall(r"<(?:\w+:)?f\b[^>]*>([^<]*)</(?:\w+:)?f>", text)
                 out += re.findall(r"<(?:\w+:)?formula\d?\b[^>]*>([^<]*)</", text)
                 out += re.findall(r"<(?:\w+:)?definedName\b[^>]*>([^<]*)</", text)
-    return out
+    return [html.unescape(f) for f in out]  # the formula, not its XML escape (&#39044; is one character)
 
 
 def test_no_jx_formula_is_left(exported):
@@ -320,7 +321,7 @@ def test_layout_inputs_names_and_protection_are_kept(exported):
 
 def test_helper_columns_are_hidden_headed_and_on_their_row(exported):
     _, dst = exported
-    ws = load_workbook(dst)[SELF_SHEET]
+    ws = load_workbook(dst)[TARGET_SHEET]
     first, last = (int(r[1:]) for r in defined_names(dst)["指标达成情况"][1].split(":"))
     heads = [c for c in ws[first - 1] if isinstance(c.value, str) and c.value.startswith("辅助列：")]
     assert len(heads) >= 10
@@ -331,7 +332,7 @@ def test_helper_columns_are_hidden_headed_and_on_their_row(exported):
             assert isinstance(formula, str) and formula.startswith("=")
             assert not re.search(r"(?<![A-Z$])[A-Z]{1,3}(\d+)", formula) or \
                 {int(n) for n in re.findall(r"(?<![A-Z$\w])[A-Z]{1,3}(\d+)(?!\w)", formula)} <= {row}
-    assert "辅助列" in ws.cell(row=first - 1, column=6).comment.text
+    assert "辅助列" in ws.cell(row=first - 1, column=7).comment.text
 
 
 def test_recalculation_on_load_and_the_note_in_the_instructions(exported):
