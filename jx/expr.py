@@ -170,6 +170,10 @@ def _fn_text(f):
     return fn
 
 
+def _left(text: str, n: int):
+    return XlError("#VALUE!") if n < 0 else text[:n]
+
+
 def _mid(text, start, length):
     s, n = int(to_number(start)), int(to_number(length))
     if s < 1 or n < 0:
@@ -184,6 +188,12 @@ def _find(needle, haystack, start=1.0):
         return XlError("#VALUE!")
     position = text.find(to_text(needle), s - 1)
     return XlError("#VALUE!") if position < 0 else float(position + 1)
+
+
+def _right(text: str, n: int):
+    if n < 0:
+        return XlError("#VALUE!")
+    return text[max(len(text) - n, 0):]
 
 
 def _value(text):
@@ -224,7 +234,8 @@ FUNCTIONS: dict[str, tuple[Callable[..., Any], str]] = {
     "ISERROR": (lambda x: isinstance(x, XlError), "logical"),
     "ERROR.TYPE": (_error_type, "number"),
     "TRIM": (_fn_text(lambda x: trim(to_text(x))), "text"),
-    "LEFT": (_fn_text(lambda x, n=1.0: to_text(x)[:int(to_number(n))]), "text"),
+    "LEFT": (_fn_text(lambda x, n=1.0: _left(to_text(x), int(to_number(n)))), "text"),
+    "RIGHT": (_fn_text(lambda x, n=1.0: _right(to_text(x), int(to_number(n)))), "text"),
     "MID": (_fn_text(_mid), "text"),
     "LEN": (_fn_text(lambda x: float(len(to_text(x)))), "number"),
     "FIND": (_fn_text(_find), "number"),

@@ -770,6 +770,7 @@ class SchedulePart(Part):
     average_function: str | None = None
     period_label: str = "期"  # what one period is called: 季度, 半年, 月
     average_label: str = "平均执行率"
+    cumulative: bool = False  # the rates are cumulative (季度末累计): none may fall below the one before
 
     @property
     def max(self):
@@ -781,8 +782,21 @@ class SchedulePart(Part):
     def period_score(self, i: int, rate: Expr) -> Expr:
         return fn("MIN", rate / lit(self.periods[i].schedule), lit(self.period_cap)) * lit(self.period_points)
 
-    def _scores(self, env, vocab) -> list[Expr]:
-        return [self.period_score(i, p.rate.read(_arg(env, p.rate), vocab)) for i, p in enumerate(self.periods)]
+    def _read(self, env, vocab) -> tuple[list[Expr], list[Check]]:
+        """Every period's rate read, and, for cumulative periods, the checks that none falls."""
+        reads = [p.rate.read(_arg(env, p.rate), vocab) for p in self.periods]
+        checks = []
+        if self.cumulative:
+            for (before, b), (after, a) in zip(zip(self.periods, reads), list(zip(self.periods, reads))[1:]):
+                checks.append(Check(plain(a) < plain(b), read.message(
+                    f"{after.rate.label}不能低于{before.rate.label}（{self.period_label}末累计数不会减少）"),
+                    source=after.rate.arg))
+        return reads, checks
+
+    def _with(self, env, vocab, value: Callable[[list[Expr]], Expr]) -> Expr:
+        reads, checks = self._read(env, vocab)
+        inner = value([self.period_score(i, plain(r)) for i, r in enumerate(reads)])
+        return Seq(tuple(reads), Guard(tuple(checks), inner) if checks else inner)
 
     @staticmethod
     def _sum(terms: Sequence[Expr]) -> Expr:
@@ -791,13 +805,18 @@ class SchedulePart(Part):
             out = out + t
         return out
 
+    def _average(self, scores: Sequence[Expr]) -> Expr:
+        return self._sum(scores) / lit(float(len(self.periods))) / lit(self.period_points)
+
     def average(self, env, vocab) -> Expr:
-        return self._sum(self._scores(env, vocab)) / lit(float(len(self.periods))) / lit(self.period_points)
+        return self._with(env, vocab, self._average)
 
     def build(self, env, vocab):
-        scores = self._scores(env, vocab)
-        total = self._sum(scores)
-        return total + total / lit(float(len(self.periods))) / lit(self.period_points) * lit(self.average_points)
+        def points(scores: list[Expr]) -> Expr:
+            total = self._sum(scores)
+            return total + total / lit(float(len(self.periods))) / lit(self.period_points) * lit(self.average_points)
+
+        return self._with(env, vocab, points)
 
     def measure_expr(self, env, vocab):
         return self.average(env, vocab)
@@ -954,7 +973,7 @@ def _parse_schedule(t: Table, problems: Problems, label: str) -> SchedulePart:
     return SchedulePart(label, t.path, tuple(periods), t.number("period_points", 1.0), t.number("period_cap", 1.0),
                         t.number("average_points", 0.0), period_function, period_args,
                         t.text("average_function", None), t.text("period_label", "期"),
-                        t.text("average_label", "平均执行率"))
+                        t.text("average_label", "平均执行率"), t.flag("cumulative"))
 
 
 SHAPES = {cls.shape: cls for cls in (CheckPart, PartialPart, PerItemPart, EvaluatorPart, StatusesPart, BandsPart,

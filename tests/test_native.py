@@ -146,13 +146,13 @@ def test_grade_bands_weights_statuses_and_words_follow_the_data():
 
 def test_target_words_follow_the_data():
     moved = _edited(SHENZHEN, ('negations = ["未", "不",', 'negations = ["欠", "未", "不",'),
-                    ('approximate = ["左右", "约", "以上"]', 'approximate = ["大约"]'),
+                    ('approximate = ["左右", "约"]', 'approximate = ["大约"]'),
                     ('{ suffix = "万", factor = 10000 }', '{ suffix = "千", factor = 1000 }'))
     helpers = HelperColumns(first_column=9)
     native(target_formula(39), moved, helpers.row(39))
     text = "\n".join(helpers.cells.values())
-    assert '"欠"' in text and '"大约"' in text and '"千",1000' in text
-    assert '"左右"' not in text and '"万"' not in text
+    assert '"欠"' in text and ',"大约",""' in text and '"千",1000' in text
+    assert ',"左右",""' not in text and '"万",10000' not in text
 
 
 # ------------------------------------------------------------------ Python's messages, Python's readings

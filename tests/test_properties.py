@@ -46,7 +46,7 @@ ARGS = {
     "JX_STAFF_SCORE": st.tuples(rates),
     "JX_RULES_SCORE": st.tuples(checks, checks, checks),
     "JX_PUBLIC_FUNDS_SCORE": st.tuples(money, positive, money, positive),
-    "JX_EXEC_SCORE": st.tuples(rates, rates, rates, rates),
+    "JX_EXEC_SCORE": st.tuples(rates, rates, rates, rates).map(sorted).map(tuple),
     "JX_KEY_TASK_SCORE": st.tuples(counts, counts).map(lambda t: (max(t), min(t))),
     "JX_TIMELY_SCORE": st.tuples(counts, counts).map(lambda t: (min(t), max(t))),
     "JX_EFFECT_SCORE": st.tuples(st.floats(min_value=0, max_value=25)),
@@ -93,10 +93,12 @@ def test_asset_use_rises_with_assets_in_use(a, b, extra):
 
 
 @settings(deadline=None)
-@given(st.tuples(rates, rates, rates, rates), st.integers(0, 3), rates)
+@given(st.tuples(rates, rates, rates, rates).map(sorted), st.integers(0, 3), rates)
 def test_exec_score_rises_with_any_quarter(quarters, which, other):
+    # Rates are cumulative: raising one quarter raises every later one that fell below it.
     raised = list(quarters)
     raised[which] = max(quarters[which], other)
+    raised[which:] = [max(q, raised[which]) for q in raised[which:]]
     assert udfs.JX_EXEC_SCORE(*quarters) <= udfs.JX_EXEC_SCORE(*raised)
 
 

@@ -31,8 +31,8 @@ def test_threshold(edition, case):
             function(*args, edition=edition)
     else:
         result = function(*args, edition=edition)
-        if isinstance(case["expected"], str):
-            assert result == case["expected"]
+        if isinstance(case["expected"], (str, bool)):
+            assert result == case["expected"] and type(result) is type(case["expected"])
         else:
             assert result == pytest.approx(case["expected"], abs=1e-12)
 
