@@ -24,6 +24,8 @@ SHEETS = ((INSTRUCTIONS, "Sheet1"), (INPUTS, "Sheet2"), (SCORES, "Sheet3"), (EXE
 TEXT_FIRST_ROW = 4
 EDITION_NAME = "评分标准版本"
 FILLED_NAME = "已填写项数"  # on 基础数据: how many inputs hold something (0: a blank template)
+SELFCHECK_NAME = "自检结果"  # on 填报说明: where JxSelfCheck writes its lines (addin.selfcheck.RESULT_NAME)
+SELFCHECK_ROW = 40  # the row of that block; the instructions and troubleshooting table above it must fit
 TASK_ROWS = 30
 TARGET_ROWS = 250
 INPUT_FIRST_ROW = 4
@@ -277,6 +279,7 @@ def _build(rubric: Rubric, task_rows: int, target_rows: int) -> Layout:
     names["评分等级"] = (SCORES, f"$G${grade_row}")
     names[EDITION_NAME] = (SCORES, "$H$2")
     names[FILLED_NAME] = (INPUTS, "$D$2")
+    names[SELFCHECK_NAME] = (INSTRUCTIONS, f"$A${SELFCHECK_ROW}")
     # 自评表: 年度主要任务完成情况, then 年度总体目标完成情况
     tasks = (TASK_FIRST_ROW, TASK_FIRST_ROW + task_rows - 1)
     goal_row = tasks[1] + 4

@@ -29,11 +29,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from .layout import SELFCHECK_NAME
 from .vba.project import VbaModule, vba_unicode_assign
 
 MODULE_NAME = "jx_selfcheck"
 MACRO_NAME = "JxSelfCheck"
-RESULT_NAME = "自检结果"  # the named cell: first cell of the result block on 填报说明
+RESULT_NAME = SELFCHECK_NAME  # the named cell: first cell of the result block on 填报说明
 RESULT_ROWS = 32  # cells the macro clears and may fill, from RESULT_NAME downwards (one column)
 MIN_PYTHON = (3, 11)  # pyproject's requires-python
 TROUBLESHOOTING_HEADER = ("症状", "可能原因", "怎么办")
@@ -230,7 +231,7 @@ def check_cases(rubric) -> list[CheckCase]:
 
 
 class _Texts:
-    """The module's Chinese texts, numbered; rendered as one ``Select Case`` function."""
+    """The module's Chinese texts, numbered; rendered as ``JxText(id)`` over a few ``Select Case`` functions."""
 
     def __init__(self) -> None:
         self.items: list[str] = []
@@ -394,13 +395,15 @@ def selfcheck_source(rubric, version: str | None = None, table: Sequence[Cause] 
         "    Dim edition As String, passed As Long",
         "    mCount = 0",
         "    mFailures = 0",
-        f"    JxAdd {INFO_KIND}, {t('自检时间')}, Format(Now, \"yyyy-mm-dd hh:nn:ss\")",
+        f"    JxAdd {INFO_KIND}, {t('自检时间')}, Format(Now, \"yyyy-mm-dd hh:mm:ss\")",
         f"    JxAdd {PASS_KIND}, {t('宏已启用')}, {t('本检查能运行，说明宏可用')}",
         "    #If Win64 Then",
-        f"        JxAdd {INFO_KIND}, {t('Office 位数')}, {t('64 位，需要 ')} & \"xlwings64-\" & XLWINGS_VERSION & \".dll\"",
+        "        txt = \"64\"",
         "    #Else",
-        f"        JxAdd {INFO_KIND}, {t('Office 位数')}, {t('32 位，需要 ')} & \"xlwings32-\" & XLWINGS_VERSION & \".dll\"",
+        "        txt = \"32\"",
         "    #End If",
+        f"    JxAdd {INFO_KIND}, {t('Office 位数')}, txt & {t(' 位，需要 ')} & \"xlwings\" & txt & \"-\" & XLWINGS_VERSION "
+        "& \".dll\"",
         "    txt = JxSetting(\"INTERPRETER_WIN\")",
         f"    If txt = \"\" Then txt = {t('未设置，按 PATH 查找 pythonw.exe')}",
         "    If JxSetting(\"CONDA ENV\") <> \"\" Then txt = txt & \" / Conda: \" & JxSetting(\"CONDA ENV\")",

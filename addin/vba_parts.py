@@ -24,6 +24,7 @@ from jx.functions import Function, functions
 from jx.rubric import Rubric
 
 from .layout import EDITION_NAME, layout
+from .selfcheck import selfcheck_module
 from .vba import VbaModule, build_vba_project, document_module, module_from_bas, module_from_cls
 from .vba.project import vba_unicode_assign
 from udfs._excel import CATEGORY
@@ -114,6 +115,7 @@ def vba_modules(rubric: Rubric) -> list[VbaModule]:
         module_from_bas(meta.wrapper_source),
         VbaModule(REGISTER_MODULE, "standard", register_source(rubric)),
         VbaModule(EDITION_MODULE, "standard", edition_source()),
+        selfcheck_module(rubric),
     ]
     return modules
 

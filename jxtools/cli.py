@@ -153,7 +153,7 @@ def _print_report(report) -> None:
     from .audit import deduction_reasons
 
     if report.error:
-        click.echo(f"{report.file}：{report.error}")
+        click.echo(f"错误：{report.error}", err=True)
         return
     click.echo(f"\n{report.file}  部门：{_label(report.department)}  年度：{_label(report.year)}")
     rows = []
@@ -356,6 +356,18 @@ def export(workbook: Path, output: Path | None) -> None:
     _guard(output, [workbook])
     _guarded(workbook, lambda: export_workbook(workbook, output))
     click.echo(f"已导出：{output}")
+
+@main.command()
+@click.argument("workbook", required=False, type=click.Path(path_type=Path))
+def doctor(workbook: Path | None) -> None:
+    """自检：这台电脑的 Python 能否为 Excel 计分（Python、xlwings、pywin32、udfs、评分标准版本）。
+
+    不给 WORKBOOK 时检查随附的模板。退出码：0 全部通过，1 有检查未通过，2 工作簿无法读取。
+    """
+    from .doctor import run
+
+    sys.exit(run(workbook, click.echo))
+
 
 
 if __name__ == "__main__":
