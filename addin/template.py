@@ -127,62 +127,85 @@ def _widths(ws: Worksheet, widths: Sequence[float]) -> None:
 
 # ------------------------------------------------------------------ 填报说明
 
-def _instructions(ws: Worksheet, rubric: Rubric) -> None:
+INSTRUCTION_WIDTHS = (30, 42, 48)  # 填报说明's three columns: the texts span them, the troubleshooting table fills them
+
+
+def instructions(ws: Worksheet, rubric: Rubric, native: str | None = None) -> None:
+    """The 填报说明 sheet; ``native`` (where the helper columns are) writes it for the Python-free copy.
+
+    The copy of ``jx export`` needs no Python and has no macros, so it says so
+    instead of the install steps, the self-check and its troubleshooting table.
+    """
     from .selfcheck import RESULT_ROWS, TROUBLESHOOTING_HEADER, instruction_lines, troubleshooting_rows
 
     lines = [
-        ("部门整体支出绩效自评模板（自动计分）", TITLE_FONT),
+        ("部门整体支出绩效自评模板（自动计分）" + ("——无宏版本" if native is not None else ""), TITLE_FONT),
         (f"评分标准：{rubric.title}（版本 {rubric.id}）", BOLD),
         ("一、怎么填", BOLD),
         ("1. 只需填写浅黄色的单元格；其他单元格已锁定，由公式自动计算。“基础数据”表中是各项输入，"
          "是/否项从下拉列表选择，金额以元为单位，比率按百分比填写（如 99%）。", BODY),
         (f"2. “{SELF}”填写年度总体目标和年度主要任务；“{TARGETS}”填写每项绩效指标的预期指标值和实际完成值，"
          "“是否达成”自动判断（无法判断时显示“无法判定”并说明原因）。行不够时在表格中间插入行，不要写在表格下方。", BODY),
-        ("3. “评分表”的每个分数都是一个 JX 函数公式，点击分数单元格即可看到所依据的规则和输入项。", BODY),
+        ("3. “评分表”的每个分数都是一个公式，点击分数单元格即可看到所依据的规则和输入项"
+         + ("（本文件中每个分数单元格的批注写明了它对应的 JX 公式）。" if native is not None else "。"), BODY),
         (f"4. “{TEXTS}”填写自评报告的文字部分（情况说明、问题和改进措施）；jx report 据此和计分结果起草自评报告。", BODY),
-        ("二、需要什么", BOLD),
-        ("计分函数（JX_…）由 Python 计算：电脑需安装 Python 3.11 及以上版本和随模板分发的 JX 安装包"
-         "（pip install jx_selfeval-<版本>-py3-none-any.whl，会同时安装 xlwings 0.37.8）。"
-         "打开文件时请点击“启用内容/启用宏”；从网上下载的文件需先在文件属性中勾选“解除锁定”。"
-         "无需点击 xlwings 的 Import Functions：函数已随模板提供。", BODY),
-        ("没有 Python 的电脑（或 WPS）请使用 jx export 生成的无宏版本，分数相同。", BODY),
+    ]
+    if native is None:
+        lines += [
+            ("二、需要什么", BOLD),
+            ("计分函数（JX_…）由 Python 计算：电脑需安装 Python 3.11 及以上版本和随模板分发的 JX 安装包"
+             "（pip install jx_selfeval-<版本>-py3-none-any.whl，会同时安装 xlwings 0.37.8）。"
+             "打开文件时请点击“启用内容/启用宏”；从网上下载的文件需先在文件属性中勾选“解除锁定”。"
+             "无需点击 xlwings 的 Import Functions：函数已随模板提供。", BODY),
+            ("没有 Python 的电脑（或 WPS）请使用 jx export 生成的无宏版本，分数相同。", BODY),
+        ]
+    else:
+        lines += [
+            ("二、本文件（无宏版本）", BOLD),
+            ("本文件由 jx export 生成，无需安装 Python、xlwings，也无需启用宏：所有 JX 计分函数已换成 Excel 2010 "
+             "及以上版本、WPS 和 LibreOffice 都能计算的普通公式，分数与带宏模板相同。", BODY),
+        ]
+        if native:
+            lines.append((f"“是否达成”按 JX_TARGET_MET 的规则逐步计算，各步骤在隐藏的辅助列中（{native}），"
+                          "撤消工作表保护后可取消隐藏查看。", BODY))
+    lines += [
         ("三、单元格显示错误怎么办", BOLD),
         ("“错误：……”：某项输入有问题，提示中写明了是哪一项（如“编外人数不能为负数”），改正后自动重算。", BODY),
         ("#VALUE!（综合评分、小计）：至少一个指标有错误，先改正显示“错误：”的指标；有错误时不会给出看似正常的总分。", BODY),
-        ("#NAME?：Python 或 xlwings 未安装，或宏未启用。请运行下面的自检。", BODY),
-        ("四、评分等级", BOLD),
-        (rubric.grade.rule_text, BODY),
-        ("五、自检：Excel 中不计分时", BOLD),
-        *[(line, BODY) for line in instruction_lines()],
     ]
-    ws.column_dimensions["A"].width = 30
-    ws.column_dimensions["B"].width = 42
-    ws.column_dimensions["C"].width = 48
-    wide = 30 + 42 + 48
+    if native is None:
+        lines.append(("#NAME?：Python 或 xlwings 未安装，或宏未启用。请运行下面的自检。", BODY))
+    lines += [("四、评分等级", BOLD), (rubric.grade.rule_text, BODY)]
+    if native is None:
+        lines += [("五、自检：Excel 中不计分时", BOLD), *[(line, BODY) for line in instruction_lines()]]
+    for i, width in enumerate(INSTRUCTION_WIDTHS):
+        ws.column_dimensions[get_column_letter(i + 1)].width = width
     for row, (text, font) in enumerate(lines, start=1):
         _cell(ws, f"A{row}", text, font=font, align=WRAP, border=False)
         ws.merge_cells(f"A{row}:C{row}")
-        ws.row_dimensions[row].height = _height(text, wide, font)
-    top = len(lines) + 1  # the troubleshooting table (下表), in the order of addin.selfcheck.CAUSES
-    for col, text in zip("ABC", TROUBLESHOOTING_HEADER):
-        _cell(ws, f"{col}{top}", text, font=BOLD, fill=HEADER_FILL, align=CENTER)
-    for row, cells in enumerate(troubleshooting_rows(), start=top + 1):
-        for col, text in zip("ABC", cells):
-            _cell(ws, f"{col}{row}", text)
-        ws.row_dimensions[row].height = max(_height(text, width, BODY) for text, width in zip(cells, (30, 42, 48)))
-    label = top + len(troubleshooting_rows()) + 2
-    assert label < SELFCHECK_ROW, "the instructions and the table must fit above the self-check block"
-    _cell(ws, f"A{SELFCHECK_ROW - 1}", f"{SELFCHECK_NAME}（按 Alt+F8 运行 JxSelfCheck 后显示在下方）", font=BOLD,
-          border=False)
-    ws.merge_cells(f"A{SELFCHECK_ROW - 1}:C{SELFCHECK_ROW - 1}")
-    for row in range(SELFCHECK_ROW, SELFCHECK_ROW + RESULT_ROWS):
-        cell = _cell(ws, f"A{row}", None, font=BODY, align=WRAP, border=False)
-        cell.protection = UNLOCKED  # the macro writes here on a protected sheet
-        ws.merge_cells(f"A{row}:C{row}")
+        ws.row_dimensions[row].height = _height(text, sum(INSTRUCTION_WIDTHS), font)
+    end = len(lines)
+    if native is None:
+        top = end + 1  # the troubleshooting table (下表), in the order of addin.selfcheck.CAUSES
+        for col, text in zip("ABC", TROUBLESHOOTING_HEADER):
+            _cell(ws, f"{col}{top}", text, font=BOLD, fill=HEADER_FILL, align=CENTER)
+        for row, cells in enumerate(troubleshooting_rows(), start=top + 1):
+            for col, text in zip("ABC", cells):
+                _cell(ws, f"{col}{row}", text)
+            ws.row_dimensions[row].height = max(_height(t, w, BODY) for t, w in zip(cells, INSTRUCTION_WIDTHS))
+        end = top + len(troubleshooting_rows())
+        assert end + 1 < SELFCHECK_ROW, "the instructions and the table must fit above the self-check block"
+        _cell(ws, f"A{SELFCHECK_ROW - 1}", f"{SELFCHECK_NAME}（按 Alt+F8 运行 JxSelfCheck 后显示在下方）", font=BOLD,
+              border=False)
+        ws.merge_cells(f"A{SELFCHECK_ROW - 1}:C{SELFCHECK_ROW - 1}")
+        for row in range(SELFCHECK_ROW, SELFCHECK_ROW + RESULT_ROWS):
+            cell = _cell(ws, f"A{row}", None, font=BODY, align=WRAP, border=False)
+            cell.protection = UNLOCKED  # the macro writes here on a protected sheet
+            ws.merge_cells(f"A{row}:C{row}")
     ws.protection.sheet = True
     _print_setup(ws, "1:1")
     ws.page_setup.orientation = "portrait"
-    ws.print_area = f"A1:C{label - 2}"  # the self-check block is read on screen; an empty one is no page
+    ws.print_area = f"A1:C{end}"  # the self-check block is read on screen; an empty one is no page
 
 
 def _height(text: str, width: float, font: Font) -> float:
@@ -524,7 +547,7 @@ def build_workbook(filled: Filled | None, rubric: Rubric) -> Workbook:
         ws.sheet_properties.codeName = code_name
     wb.code_name = "ThisWorkbook"
     written: set = set()
-    _instructions(wb[INSTRUCTIONS], rubric)
+    instructions(wb[INSTRUCTIONS], rubric)
     _inputs(wb[INPUT_SHEET], lay, filled.values, written)
     _scores(wb[SCORE_SHEET], lay, written)
     if EXEC_SHEET in wb.sheetnames:

@@ -195,9 +195,10 @@ def optional_amount(x: Expr, label: str, source: str | None = None) -> Expr:
     """An amount that may be left out or blank (then: 0), such as 冻结资金."""
     filled = not_(blank(x))
     first = present(x, label, source)[:2]
-    bad = [Check(all_of(filled, c.cond), c.message, x, source=source) for c in _not_a_number(x, label, source)]
-    checks = first + bad + [_magnitude(x, label, source), negative(x, label, source)]
-    return Guard(tuple(checks), If(blank(x), Lit(0.0), x))
+    # a blank (or all-space) cell is left out: the number checks only look at a filled one
+    bad = [Check(If(filled, c.cond, Lit(False)), c.message, c.subject, c.skip_kind, source)
+           for c in _not_a_number(x, label, source) + [_magnitude(x, label, source), negative(x, label, source)]]
+    return Guard(tuple(first + bad), If(blank(x), Lit(0.0), x))
 
 
 def ratio(numerator: Expr, denominator: Expr, denominator_label: str, source: str | None = None) -> Expr:

@@ -144,6 +144,7 @@ def tree(rubric: Rubric, target: Expr, actual: Expr) -> Expr:
     for word in tm["approximate"]:
         shown = fn("SUBSTITUTE", shown, word, "")
     target_text = Step("预期指标值（去掉约数词）", shown)
+    quoted = fn("LEFT", target_text, read.CLIP)  # how messages quote it
     cleaned = Step("预期指标值（统一写法）", _ascii(_no_spaces(target_text)))
     body_words, word_sign = _words(cleaned, tm)
     two = tuple(s for s in SIGNS if len(s) == 2)
@@ -189,13 +190,13 @@ def tree(rubric: Rubric, target: Expr, actual: Expr) -> Expr:
               + [Check(any_of(fn("ISLOGICAL", target), fn("ISLOGICAL", actual)),
                        read.message(f"{TARGET_LABEL}和{ACTUAL_LABEL}不能是逻辑值"))])
     worded = If(sign.ne(""),
-                Fail(read.message(f"{TARGET_LABEL}“", target_text, "”只有比较符，没有数值"), "target"),
+                Fail(read.message(f"{TARGET_LABEL}“", quoted, "”只有比较符，没有数值"), "target"),
                 If(fn("ISNUMBER", actual),
-                   Fail(read.message("文字目标“", target_text, f"”的{ACTUAL_LABEL}应为文字，不能是数字"), "actual"),
+                   Fail(read.message("文字目标“", quoted, f"”的{ACTUAL_LABEL}应为文字，不能是数字"), "actual"),
                    If(same, Lit(True), not_(negated))))
     not_comparable = Fail(read.message(f"{ACTUAL_LABEL}“", fn("LEFT", actual, read.CLIP), "”无法与数值目标“",
-                                       target_text, "”比较"), "actual")
-    unclear = Fail(read.message(f"{ACTUAL_LABEL}“", fn("LEFT", actual, read.CLIP), "”与百分比目标“", target_text,
+                                       quoted, "”比较"), "actual")
+    unclear = Fail(read.message(f"{ACTUAL_LABEL}“", fn("LEFT", actual, read.CLIP), "”与百分比目标“", quoted,
                                 "”无法比较：请写成百分数（如 85%）或小数（如 0.85）"), "actual")
     compare: Expr = If(low.eq(0), actual_value <= low, actual_value >= low)  # a bare 0 is a ceiling
     groups: dict[str, list[str]] = {}

@@ -71,7 +71,7 @@ def export_workbook(src: Path, dst: Path, rubric: Rubric | None = None) -> Path:
         if span:
             helper_columns[ws.title] = span
     _convert_names(wb, rubric, src.name)
-    _note_in_instructions(wb, helper_columns)
+    _note_in_instructions(wb, rubric, helper_columns)
     wb.calculation.fullCalcOnLoad = True  # Excel, WPS and LibreOffice recompute on opening
     buffer = io.BytesIO()
     wb.save(buffer)
@@ -193,39 +193,20 @@ def _convert_names(wb: Workbook, rubric: Rubric, label: str) -> None:
                 name.attr_text = _convert(text, rubric, f"{label}：名称“{name.name}”")
 
 
-def _note_in_instructions(wb: Workbook, helper_columns: dict[str, tuple[int, int]]) -> None:
-    """Tell the reader of 填报说明 that this copy needs no Python, where it said it did."""
+def _note_in_instructions(wb: Workbook, rubric: Rubric, helper_columns: dict[str, tuple[int, int]]) -> None:
+    """Write 填报说明 anew for this copy: no Python, no macros, and where the helper columns are."""
     if INSTRUCTIONS_SHEET not in wb.sheetnames:
         return
+    from addin.template import instructions
+
     ws = wb[INSTRUCTIONS_SHEET]
-    texts = [c.value for row in ws.iter_rows() for c in row if isinstance(c.value, str)]
-    if not any(re.search("Python|xlwings|宏", t, re.I) for t in texts):
-        return
-    notice = "【无宏版本】本文件由 jx export 生成，无需安装 Python、xlwings，也无需启用宏；说明见末尾第五部分。"
-    top = next((r for r in range(2, min(ws.max_row, 6) + 1) if not ws.cell(row=r, column=1).value), None)
-    if top is not None:
-        ws.cell(row=top, column=1).value = notice
+    for merged in list(ws.merged_cells.ranges):
+        ws.unmerge_cells(str(merged))
+    ws.delete_rows(1, ws.max_row)  # values and styles: the sheet is written anew
+    for key in list(ws.row_dimensions):
+        del ws.row_dimensions[key]
     steps = "；".join(f"“{sheet}”的 {column_letter(a)}–{column_letter(b)} 列"
                      for sheet, (a, b) in helper_columns.items())
-    lines = [
-        "五、本文件（无宏版本）",
-        "所有 JX 计分函数已换成 Excel 2010 及以上版本、WPS 和 LibreOffice 都能计算的普通公式，分数与带宏模板相同；"
-        "上文“二、需要什么”和 #NAME? 的说明不适用于本文件。",
-        "每个计分单元格都有批注，写明它对应的 JX 公式和所依据的规则；输入有误时单元格显示“错误：……”，"
-        "小计、综合评分和评分等级随之显示错误，不会给出看似正常的总分。",
-    ]
-    if steps:
-        lines.append(f"“是否达成”按 JX_TARGET_MET 的规则逐步计算，各步骤在隐藏的辅助列中（{steps}），"
-                     "撤消工作表保护后可取消隐藏查看。")
-    start = ws.max_row + 2
-    heading = next((c for row in ws.iter_rows() for c in row if isinstance(c.value, str) and c.value.startswith("一、")),
-                   None)
-    body = ws.cell(row=ws.max_row, column=1)
-    for i, text in enumerate(lines):
-        target = ws.cell(row=start + i, column=1)
-        _copy_style(ws, heading if i == 0 and heading is not None else body, target).value = text
+    instructions(ws, rubric, native=steps)
 
 
-def _copy_style(ws: Worksheet, source, target):
-    target.font, target.alignment = copy(source.font), copy(source.alignment)
-    return target
