@@ -27,6 +27,8 @@ FILLED_NAME = "已填写项数"  # on 基础数据: how many inputs hold somethi
 SELFCHECK_NAME = "自检结果"  # on 填报说明: where JxSelfCheck writes its lines (addin.selfcheck.RESULT_NAME)
 SELFCHECK_ROW = 40  # the row of that block; the instructions and troubleshooting table above it must fit
 TASK_ROWS = 30
+# What 是否达成 shows for a target row (and the report and the audit repeat).
+MET_WORD, MISSED_WORD, UNJUDGED_WORD = "达成", "未达成", "无法判定"
 TARGET_ROWS = 250
 INPUT_FIRST_ROW = 4
 SCORE_FIRST_ROW = 5
@@ -354,7 +356,7 @@ def _formulas(lay: Layout) -> dict[tuple[str, str], str]:
         out[(TARGETS, f"G{row}")] = target_formula(row)
     out[(TARGETS, f"B{last + 1}")] = f"=COUNTA(D{first}:D{last})"
     out[(TARGETS, f"D{last + 1}")] = f"=COUNTIF(G{first}:G{last},FALSE)"
-    out[(TARGETS, f"F{last + 1}")] = f'=COUNTIF(F{first}:F{last},"无法判定*")'
+    out[(TARGETS, f"F{last + 1}")] = f'=COUNTIF(F{first}:F{last},"{UNJUDGED_WORD}*")'
     return out
 
 
@@ -384,8 +386,8 @@ def target_formula(row: int) -> str:
 
 def target_shown_formula(row: int) -> str:
     """What 是否达成 shows: 达成, 未达成, or 无法判定：<reason>."""
-    return (f'=IF(G{row}="","",IF(ISLOGICAL(G{row}),IF(G{row},"达成","未达成"),'
-            f'SUBSTITUTE(G{row},"错误：","无法判定：")))')
+    return (f'=IF(G{row}="","",IF(ISLOGICAL(G{row}),IF(G{row},"{MET_WORD}","{MISSED_WORD}"),'
+            f'SUBSTITUTE(G{row},"错误：","{UNJUDGED_WORD}：")))')
 
 
 def evaluate(arg: "Call | str | float", values: Mapping[str, Any], lay: "Layout",

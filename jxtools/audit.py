@@ -9,6 +9,7 @@ that contradict each other are flagged too. Nothing here writes to the file.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -76,6 +77,7 @@ class AuditReport:
     grade: str | None = None
     targets: int = 0
     missed_targets: list[dict[str, Any]] = field(default_factory=list)
+    unjudged_targets: list[dict[str, Any]] = field(default_factory=list)  # 无法判定: with the reason
     flags: list[str] = field(default_factory=list)
     error: str | None = None
 
@@ -141,29 +143,32 @@ def score(call: Call, indicator: str, values: dict[str, Any], lay: Layout, data:
         raise _locate(error, call, lay, data) from None
 
 
-def _targets(data: WorkbookData, rubric: Rubric) -> tuple[int, list[dict[str, Any]], list[str]]:
-    """Rows of 年度绩效指标完成情况: how many, which were missed, which could not be read."""
+def _targets(data: WorkbookData, rubric: Rubric) -> tuple[int, list[dict[str, Any]], list[dict[str, Any]]]:
+    """Rows of 年度绩效指标完成情况: how many, which were missed, which cannot be judged (and why)."""
     if not data.has("预期指标值"):
         return 0, [], []
     goals = data.column("预期指标值")
     actuals = dict(data.column("实际完成值"))
     labels = dict(data.column("预期指标值", offset=-1))  # 三级指标 stands left of 预期指标值
-    sheet, _ = data.names["预期指标值"]
-    count, missed, problems = 0, [], []
+    sheet, goal_ref = data.names["预期指标值"]
+    _sheet, actual_ref = data.names["实际完成值"]
+    goal_col, actual_col = (re.match(r"[A-Z]+", ref).group(0) for ref in (goal_ref, actual_ref))
+    count, missed, unjudged = 0, [], []
     for row, goal in goals:
         actual = actuals.get(row)
         if goal is None and actual is None:
             continue
         count += 1
-        name = labels.get(row)
+        entry = {"row": row, "name": labels.get(row), "target": goal, "actual": actual,
+                 "where": f"{sheet}!{goal_col}{row}:{actual_col}{row}"}
         try:
             met = target_met(goal, actual, rubric)
         except JXInputError as error:
-            problems.append(f"{sheet}!D{row}:E{row}（{name}）：{error}")
+            unjudged.append(entry | {"reason": error.message})
             continue
         if not met:
-            missed.append({"row": row, "name": name, "target": goal, "actual": actual})
-    return count, missed, problems
+            missed.append(entry)
+    return count, missed, unjudged
 
 
 def _sum_column(data: WorkbookData, name: str) -> float | None:
@@ -202,9 +207,9 @@ def audit_data(data: WorkbookData) -> AuditReport:
     report.claimed_total = data.shown("综合评分") if data.has("综合评分") else None
     report.claimed_grade = data.shown("评分等级") if data.has("评分等级") else None
 
-    report.targets, report.missed_targets, problems = _targets(data, rubric)
+    report.targets, report.missed_targets, report.unjudged_targets = _targets(data, rubric)
     report.flags += [d.text for d in data.deviations] + data.flags
-    report.flags += [f"年度绩效指标无法判断：{p}" for p in problems]
+    report.flags += [f"年度绩效指标无法判定：{u['where']}（{u['name']}）：{u['reason']}" for u in report.unjudged_targets]
     _cross_checks(report, values, data, rubric)
     return report
 

@@ -357,6 +357,7 @@ def export(workbook: Path, output: Path | None) -> None:
     _guarded(workbook, lambda: export_workbook(workbook, output))
     click.echo(f"已导出：{output}")
 
+
 @main.command()
 @click.argument("workbook", required=False, type=click.Path(path_type=Path))
 def doctor(workbook: Path | None) -> None:
@@ -368,6 +369,82 @@ def doctor(workbook: Path | None) -> None:
 
     sys.exit(run(workbook, click.echo))
 
+
+@main.command()
+@click.argument("sources", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("-o", "--output", type=click.Path(path_type=Path),
+              help="一个工作簿：报告文件（.docx，默认原名加 -report）；文件夹或多个工作簿：输出文件夹（必填）")
+@click.option("--pdf", is_flag=True, help="同时用 LibreOffice 转换为 PDF（与 .docx 同名）")
+@click.option("-j", "--jobs", type=int, default=None, help="批量时的并行进程数（默认：CPU 核数）")
+def report(sources: tuple[Path, ...], output: Path | None, pdf: bool, jobs: int | None) -> None:
+    """起草自评报告：按评分规则复核工作簿，生成《部门整体绩效自评报告》Word 文档。
+
+    \b
+    jx report 工作簿.xlsm [-o 报告.docx] [--pdf]
+    jx report 文件夹 -o 输出文件夹 [--pdf]     每个工作簿一份报告
+    报告中的分数、比率、金额、扣分和总分都来自复核计算（同 jx audit）；
+    “报告文字”表中未填写的部分留出【待填写：…】标记，不代写；
+    复核发现的矛盾列在报告开头的“需要注意”框中，提交前须逐条核对。
+    \b
+    退出码：0 已生成，无需要注意的事项；
+            1 已生成，但“需要注意”框列出了矛盾或与复核不符之处（同 jx audit）；
+            2 工作簿无法读取或输入有误（该工作簿不生成报告），或无法写出文件、转换 PDF。
+    """
+    from .batch import collect
+    from .report_docx import batch_paths, draft_file, output_paths, run_drafts, write_pdfs
+    from .soffice import SofficeError
+
+    if len(sources) == 1 and not sources[0].is_dir():
+        source = sources[0]
+        try:
+            docx, pdf_path = output_paths(source, output, pdf)
+        except ValueError as error:
+            _fail(str(error))
+        draft = draft_file(source)
+        if draft.error:
+            _fail(draft.error)
+        _write_bytes(docx, draft.document, [source])
+        click.echo(f"自评报告已保存：{docx}")
+        if pdf_path is not None:
+            try:
+                write_pdfs([(docx, pdf_path)])
+            except SofficeError as error:
+                _fail(f"{error}（Word 文档已保存：{docx}）")
+            click.echo(f"PDF 已保存：{pdf_path}")
+        if draft.blanks:
+            click.echo(f"报告中有 {draft.blanks} 处【待填写】：可在工作簿“报告文字”表中填写后重新生成，或在 Word 中补充。")
+        if draft.notices:
+            click.echo("\n需要注意（已列在报告开头）：")
+            for line in draft.notices:
+                click.echo(f"  ! {line}")
+        sys.exit(EXIT_DISAGREE if draft.notices else EXIT_OK)
+
+    files = collect(sources)
+    if not files:
+        _fail("没有找到 .xlsx/.xlsm 工作簿")
+    if output is None:
+        _fail("文件夹或多个工作簿时需要用 -o 指定输出文件夹")
+    if output.exists() and not output.is_dir():
+        _fail(f"{output}：已存在且不是文件夹")
+    targets = batch_paths(files, sources, output)
+    errors, written, flagged = [], [], 0
+    for draft in run_drafts(files, jobs=jobs, progress=True):
+        if draft.error:
+            errors.append(draft.error)
+            continue
+        _write_bytes(targets[draft.path], draft.document, files)
+        written.append(targets[draft.path])
+        flagged += bool(draft.notices)
+    for line in errors:
+        click.echo(f"错误：{line}", err=True)
+    if pdf and written:
+        try:
+            write_pdfs([(docx, docx.with_suffix(".pdf")) for docx in written], progress=True)
+        except SofficeError as error:
+            _fail(f"{error}（Word 文档已保存在 {output}）")
+    click.echo(f"共 {len(files)} 个文件：已生成报告 {len(written)}（其中需要注意 {flagged}），"
+               f"无法生成 {len(errors)}；保存在：{output}")
+    sys.exit(EXIT_UNREADABLE if errors else EXIT_DISAGREE if flagged else EXIT_OK)
 
 
 if __name__ == "__main__":
