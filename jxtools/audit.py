@@ -80,6 +80,7 @@ class AuditReport:
     unjudged_targets: list[dict[str, Any]] = field(default_factory=list)  # 无法判定: with the reason
     flags: list[str] = field(default_factory=list)
     error: str | None = None
+    digest: str = ""  # SHA-256 of the file (byte-identical copies share it)
 
     @property
     def disagreements(self) -> list[Finding]:
@@ -184,7 +185,7 @@ def audit_data(data: WorkbookData) -> AuditReport:
     """Recompute every indicator of a workbook read by :func:`read_workbook`, by its own edition."""
     rubric = data.rubric
     lay = layout(rubric)
-    report = AuditReport(file=data.label, edition=rubric.id)
+    report = AuditReport(file=data.label, edition=rubric.id, digest=data.digest)
     values = _input_values(data, lay)
     report.department, report.year = values.get("部门名称"), values.get("预算年度")
     for row in lay.scores:
@@ -248,15 +249,41 @@ def _cross_checks(report: AuditReport, values: dict[str, Any], data: WorkbookDat
         report.flags.append(f"综合评分显示 {report.claimed_total}，复核可得 {report.total:g}")
 
 
+MAX_LISTED = 5  # input errors named in one message
+
+
+def input_errors(report: AuditReport, consequence: str = "无法评分") -> str | None:
+    """One Chinese message naming every input the rules refused (and its cell), or None when all were scored."""
+    broken = [f for f in report.findings if f.error is not None]
+    if not broken:
+        return None
+    lines = "；".join(f"{f.name}：{f.notes[0] if f.notes else f.error}" for f in broken[:MAX_LISTED])
+    more = f"；等共 {len(broken)} 项" if len(broken) > MAX_LISTED else ""
+    return f"{report.file}：输入有误，{consequence}——{lines}{more}"
+
+
+def trusted(source, label: str | None = None) -> tuple[WorkbookData, AuditReport]:
+    """Read, check and score a workbook: what every command says about it.
+
+    Raises :class:`WorkbookError` (one Chinese message naming file and cell)
+    for a file that cannot be read or is not the template of its edition; the
+    same file is refused by every command. An input the rules refuse is a
+    finding of the report (its indicator has ``error``), shown by every
+    command alike, never a plausible total.
+    """
+    data = read_workbook(source, label)
+    return data, audit_data(data)
+
+
 def audit_file(source, label: str | None = None) -> AuditReport:
-    """Audit one workbook (a path, bytes or a binary file object); an unreadable one gives ``error``.
+    """Audit one workbook (a path, bytes or a binary file object); an unreadable or refused one gives ``error``.
 
     Per-file work needs nothing but its input, so it runs unchanged in a process
     pool or on any engine that maps a function over files.
     """
     name = label or (display_name(source) if isinstance(source, (str, Path)) else "工作簿")
     try:
-        return audit_data(read_workbook(source, label))
+        return trusted(source, label)[1]
     except WorkbookError as error:
         return AuditReport(file=name, error=str(error))
     except Exception as error:  # one odd file must never stop a batch or show a traceback
@@ -272,4 +299,4 @@ def deduction_reasons(report: AuditReport) -> list[str]:
     return lines
 
 
-__all__ = ["AuditReport", "Finding", "audit_data", "audit_file", "deduction_reasons"]
+__all__ = ["AuditReport", "Finding", "audit_data", "audit_file", "deduction_reasons", "input_errors", "trusted"]

@@ -53,9 +53,9 @@ def export_workbook(src: Path, dst: Path, rubric: Rubric | None = None) -> Path:
         raise WorkbookError(f"{dst.name}：无宏副本应保存为 .xlsx 文件")
     if _same_file(src, dst):
         raise WorkbookError(f"{dst.name}：输出文件不能与原文件相同，原文件不会被改写")
-    from .reading import read_workbook
+    from .audit import trusted
 
-    data = read_workbook(src)  # the same verdict as every other command
+    data, _report = trusted(src)  # the same verdict as every other command
     try:
         from openpyxl import load_workbook
 

@@ -27,6 +27,7 @@ within a size limit, so a hostile file costs seconds, not gigabytes.
 from __future__ import annotations
 
 import datetime as _dt
+import hashlib
 import html
 import io
 import re
@@ -170,6 +171,7 @@ class WorkbookData:
     scans: dict[str, SheetScan]  # actual sheet → formulas and errors
     deviations: list[Deviation] = field(default_factory=list)
     flags: list[str] = field(default_factory=list)  # other things a reviewer must look at
+    digest: str = ""  # SHA-256 of the file's bytes: byte-identical copies are found by it
 
     # ---------------------------------------------------------------- cells
 
@@ -282,7 +284,8 @@ def _read(data: bytes, label: str, path: Path | None) -> WorkbookData:
         raise WorkbookError(f"{label}：按工作簿记录的{EDITION_NAME}“{edition.strip()}”无法评分——{error}") from None
     lay = layout(rubric, *_row_counts(layout(rubric), raw_names, label))
     sheet_of = _check_names(lay, raw_names, parts, label)
-    wb = WorkbookData(label, path, rubric, lay, names, sheet_of, rows, scans)
+    wb = WorkbookData(label, path, rubric, lay, names, sheet_of, rows, scans,
+                      digest=hashlib.sha256(data).hexdigest())
     _check_formulas(wb)
     _check_cells(wb)
     return wb

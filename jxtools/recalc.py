@@ -42,6 +42,7 @@ class Recalculated:
     formulas: dict[tuple[str, str], str]
     names: dict[str, tuple[str, str]]
     data: Any = None  # the trusted reading of the workbook (its deviations from the template)
+    report: Any = None  # the audit of that reading: what every command reports as needing a look
 
     def named(self, name: str) -> Any:
         return self.values.get(self.names[name])
@@ -107,10 +108,10 @@ def recalculate(path: Path) -> Recalculated:
     import formulas
     import openpyxl
 
-    from .reading import read_workbook
+    from .audit import trusted
 
     path = Path(path)
-    data = read_workbook(path)  # the same verdict as every other command, before any engine runs
+    data, report = trusted(path)  # the same verdict as every other command, before any engine runs
     names = defined_names(path)
     pattern = re.compile(_IDENTIFIER_EDGE.format(names="|".join(re.escape(n) for n in sorted(names, key=len, reverse=True)))) if names else None
     wb = openpyxl.load_workbook(path, keep_vba=False, keep_links=False)
@@ -146,4 +147,4 @@ def recalculate(path: Path) -> Recalculated:
             values[(match.group(1).upper(), match.group(2))] = _plain(value)
     sheet_case = {s.upper(): s for s in wb.sheetnames}
     values = {(sheet_case.get(s, s), c): v for (s, c), v in values.items()}
-    return Recalculated(values=values, formulas=formulas_by_cell, names=names, data=data)
+    return Recalculated(values=values, formulas=formulas_by_cell, names=names, data=data, report=report)

@@ -33,8 +33,8 @@ from jx.rubric import Indicator, Rubric
 from jx.shapes import (CheckPart, EvaluatorPart, MeasuredPart, Part, PartialPart, PerItemPart, SchedulePart, Slot,
                        StatusesPart, bound, pct)
 
-from .audit import AuditReport, Finding, audit_data
-from .reading import WorkbookData, read_workbook
+from .audit import AuditReport, Finding, input_errors, trusted
+from .reading import WorkbookData
 from .workbook_io import WorkbookError
 
 BODY_FONT, HEADING_FONT, LATIN_FONT = "宋体", "黑体", "Times New Roman"
@@ -47,10 +47,6 @@ TITLE, H1, H2, H3 = "Title", "Heading 1", "Heading 2", "Heading 3"
 INFO, INFO_SMALL, CAPTION, NOTE = "封面信息", "封面说明", "表题", "注释"
 CELL, CELL_HEAD, CELL_NUMBER, CELL_CENTER = "表格文字", "表头", "表格数字", "表格居中"
 BLANK, STRONG, TABLE = "待填写", "强调", "JX 表格"
-
-
-class ReportInputError(WorkbookError):
-    """A workbook whose inputs the rules refuse: no report is drafted (the message names the cells)."""
 
 
 @dataclass
@@ -156,19 +152,7 @@ def notices(report: AuditReport) -> list[str]:
     return out
 
 
-def _input_error(report: AuditReport, name: str) -> str | None:
-    broken = [f for f in report.findings if f.error is not None]
-    if not broken:
-        return None
-    lines = "；".join(f"{f.name}：{f.notes[0] if f.notes else f.error}" for f in broken)
-    return f"{name}：输入有误，未生成自评报告——{lines}"
-
-
-def _facts(data: WorkbookData) -> _Facts:
-    report = audit_data(data)
-    problem = _input_error(report, report.file)
-    if problem:
-        raise ReportInputError(problem)
+def _facts(data: WorkbookData, report: AuditReport) -> _Facts:
     return _Facts(data, report, data.rubric, {f.indicator: f for f in report.findings},
                   _label(report.department), _label(report.year), notices(report))
 
@@ -1076,9 +1060,9 @@ def _build(facts: _Facts) -> _Writer:
 # ------------------------------------------------------------------ entry points
 
 
-def draft_data(data: WorkbookData) -> Draft:
-    """The draft of a workbook read by :func:`read_workbook`; raises :class:`ReportInputError` on an input error."""
-    facts = _facts(data)
+def draft_data(data: WorkbookData, report: AuditReport) -> Draft:
+    """The draft of a workbook read and scored by :func:`jxtools.audit.trusted`."""
+    facts = _facts(data, report)
     w = _build(facts)
     return Draft(facts.report.file, w.save(), facts.notices, blanks=w.blanks)
 
@@ -1087,7 +1071,11 @@ def draft_file(path: Path) -> Draft:
     """One workbook's draft; a file that cannot be read, or has an input error, gives ``error`` and no document."""
     path = Path(path)
     try:
-        draft = draft_data(read_workbook(path))
+        data, report = trusted(path)
+        problem = input_errors(report, "未生成自评报告")
+        if problem:  # a report needs every indicator scored
+            return Draft(path.name, error=problem, path=path)
+        draft = draft_data(data, report)
     except WorkbookError as error:
         return Draft(path.name, error=str(error), path=path)
     except Exception as error:  # one odd file must never stop a batch or show a traceback
@@ -1194,5 +1182,5 @@ def write_pdfs(pairs: Sequence[tuple[Path, Path]], progress: bool = False, chunk
             bar.close()
 
 
-__all__ = ["Draft", "ReportInputError", "amount", "batch_paths", "build_document", "deduction", "draft_data",
+__all__ = ["Draft", "amount", "batch_paths", "build_document", "deduction", "draft_data",
            "draft_file", "notices", "number", "output_paths", "run_drafts", "score_rate", "write_pdfs"]

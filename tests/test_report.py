@@ -28,11 +28,10 @@ from addin.template import Filled, build
 from conftest import FIXTURE, ROOT, SHENZHEN, needs_libreoffice
 from jx.excel import excel_round
 from jx.rubric import load_rubric
-from jxtools.audit import audit_data
+from jxtools.audit import trusted
 from jxtools.build import example_filled
 from jxtools.cached import write_with_values
 from jxtools.cli import main
-from jxtools.reading import read_workbook
 from jxtools.recalc import recalculate
 from jxtools.report_docx import (batch_paths, draft_data, draft_file, number, output_paths, score_rate,
                                  write_pdfs)
@@ -93,16 +92,16 @@ def books(tmp_path_factory) -> dict[str, Path]:
 
 @pytest.fixture(scope="module")
 def example(books):
-    data = read_workbook(books["example"])
-    draft = draft_data(data)
-    return data, audit_data(data), draft, parse(draft.document)
+    data, report = trusted(books["example"])
+    draft = draft_data(data, report)
+    return data, report, draft, parse(draft.document)
 
 
 @pytest.fixture(scope="module")
 def county(books):
-    data = read_workbook(books["county"])
-    draft = draft_data(data)
-    return data, audit_data(data), draft, parse(draft.document)
+    data, report = trusted(books["county"])
+    draft = draft_data(data, report)
+    return data, report, draft, parse(draft.document)
 
 
 def headings(document) -> list[tuple[int, str]]:
@@ -341,8 +340,8 @@ def test_the_example_carries_the_reference_reports_own_texts(example):
 
 
 def test_an_empty_text_leaves_a_visible_placeholder(books):
-    data = read_workbook(books["no-texts"])
-    draft = draft_data(data)
+    data, report = trusted(books["no-texts"])
+    draft = draft_data(data, report)
     document = parse(draft.document)
     text = text_of(document)
     for t in REPORT_TEXTS:
