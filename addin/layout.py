@@ -9,10 +9,14 @@ Python: no openpyxl here, so the reader pays nothing to import it.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from jx.errors import CELL_PREFIX
+from jx.expr import Apply, Expr, If, Lit, SheetOp, Span, all_of, any_of, fn, render
+from jx.expr import Cell as XCell
+from jx.rubric import GRADE_FUNCTION as GRADE
 from jx.rubric import Rubric
 from jx.shapes import SchedulePart, Slot
 
@@ -186,6 +190,7 @@ class Layout:
     targets: tuple[int, int] = (0, 0)  # first and last target row on 绩效指标
     texts: tuple[Text, ...] = ()  # the report's texts on 报告文字, a row each from TEXT_FIRST_ROW
     formulas: dict[tuple[str, str], str] = field(default_factory=dict)  # (sheet, "G5") → "=…": every formula cell
+    trees: dict[tuple[str, str], Any] = field(default_factory=dict)  # the same cells as expression trees
 
     @property
     def sheets(self) -> tuple[tuple[str, str], ...]:
@@ -303,91 +308,157 @@ def _build(rubric: Rubric, task_rows: int, target_rows: int) -> Layout:
         names[text.name] = (TEXTS, f"$C${TEXT_FIRST_ROW + i}")
     lay = Layout(rubric, fields, input_rows, tuple(scores), subtotal_rows, total_row, grade_row, derived,
                  tuple(schedules), names, tasks, targets, texts)
-    lay.formulas = _formulas(lay)
+    lay.trees = _trees(lay)
+    lay.formulas = {key: "=" + render(tree) for key, tree in lay.trees.items()}
     return lay
 
 
-def _formulas(lay: Layout) -> dict[tuple[str, str], str]:
-    """Every formula the template writes, by sheet and cell: the reader checks each one."""
+# ------------------------------------------------------------------ the formulas, as trees
+
+def _udf(rubric: Rubric | None, name: str) -> Callable[..., Any]:
+    """A JX function as a cell evaluates it: its value, or the text ``错误：…`` of an input error (as in Excel)."""
+    def call(*args):
+        from jx.errors import JXInputError
+        from jx.functions import functions
+
+        if rubric is None:
+            raise RuntimeError(f"{name}: a formula rendered without its edition cannot be evaluated")
+        try:
+            return functions(rubric)[name](*args)
+        except JXInputError as error:
+            return error.cell_text
+
+    return call
+
+
+def call_tree(call: "Call | str | float", rubric: Rubric | None) -> Expr:
+    """A layout :class:`Call` as an expression tree over named cells."""
+    if isinstance(call, float):
+        return Lit(call)
+    if isinstance(call, str):
+        return XCell(call)
+    return Apply(call.function, tuple(call_tree(a, rubric) for a in call.args), _udf(rubric, call.function))
+
+
+def _shown(name: str) -> Expr:
+    """A named input shown on another sheet: blank stays blank (not 0)."""
+    return If(XCell(name).eq(""), Lit(""), XCell(name))
+
+
+def _sum_of(refs: Sequence[str]) -> Expr:
+    out: Expr = XCell(refs[0])
+    for ref in refs[1:]:
+        out = SheetOp("+", out, XCell(ref))
+    return out
+
+
+def task_rate_tree(row: int) -> Expr:
+    c, e = XCell(f"C{row}"), XCell(f"E{row}")
+    return If(any_of(c.eq(""), c.eq(0)), Lit(""), SheetOp("/", e, c))
+
+
+def target_tree(row: int, rubric: Rubric | None = None) -> Expr:
+    """The hidden verdict of one target row: TRUE, FALSE, or the reason it cannot be judged."""
+    d, e = XCell(f"D{row}"), XCell(f"E{row}")
+    return If(all_of(d.eq(""), e.eq("")), Lit(""), Apply("JX_TARGET_MET", (d, e), _udf(rubric, "JX_TARGET_MET")))
+
+
+def target_shown_tree(row: int) -> Expr:
+    """What 是否达成 shows: 达成, 未达成, or 无法判定：<reason>."""
+    g = XCell(f"G{row}")
+    return If(g.eq(""), Lit(""), If(fn("ISLOGICAL", g), If(g, Lit(MET_WORD), Lit(MISSED_WORD)),
+                                    fn("SUBSTITUTE", g, CELL_PREFIX, f"{UNJUDGED_WORD}：")))
+
+
+def task_rate_formula(row: int) -> str:
+    return "=" + render(task_rate_tree(row))
+
+
+def target_formula(row: int) -> str:
+    return "=" + render(target_tree(row))
+
+
+def target_shown_formula(row: int) -> str:
+    return "=" + render(target_shown_tree(row))
+
+
+def _trees(lay: Layout) -> dict[tuple[str, str], Expr]:
+    """Every formula the template writes, by sheet and cell, as the tree it renders from and evaluates.
+
+    The template writes ``"=" + render(tree)``; the reader checks each cell
+    against that text; ``jx recalc`` evaluates the trees in Python when every
+    cell still holds them.
+    """
     rubric = lay.rubric
-    out: dict[tuple[str, str], str] = {}
+    out: dict[tuple[str, str], Expr] = {}
     inputs = [lay.input_rows[f.name] for f in lay.fields]
-    out[(INPUTS, "D2")] = f"=COUNTA(D{min(inputs)}:D{max(inputs)})"
+    out[(INPUTS, "D2")] = fn("COUNTA", Span(f"D{min(inputs)}:D{max(inputs)}"))
     for sheet in (SCORES, SELF, TARGETS):  # the official tables' head
-        out[(sheet, "B2")] = '=IF(部门名称="","",部门名称)'
-        out[(sheet, "F2")] = '=IF(预算年度="","",预算年度)'
+        out[(sheet, "B2")] = _shown("部门名称")
+        out[(sheet, "F2")] = _shown("预算年度")
     for row in lay.scores:
-        out[(SCORES, f"G{row.row}")] = f"={row.call.render()}"
-        out[(SCORES, f"H{row.row}")] = f'=IF(ISNUMBER(G{row.row}),D{row.row}-G{row.row},"")'
+        out[(SCORES, f"G{row.row}")] = call_tree(row.call, rubric)
+        g, d = XCell(f"G{row.row}"), XCell(f"D{row.row}")
+        out[(SCORES, f"H{row.row}")] = If(fn("ISNUMBER", g), SheetOp("-", d, g), Lit(""))
     for level1, _max in rubric.level1:
-        rows = [s.row for s in lay.scores if rubric.indicator(s.indicator).level1 == level1]
-        out[(SCORES, f"G{lay.subtotal_rows[level1]}")] = f"=ROUND({'+'.join(f'G{r}' for r in rows)},{rubric.decimals})"
-    out[(SCORES, f"G{lay.total_row}")] = (
-        f"=ROUND({'+'.join(f'{name}得分' for name, _ in rubric.level1)},{rubric.decimals})")
-    out[(SCORES, f"G{lay.grade_row}")] = "=JX_GRADE(综合评分)"
-    out[(SCORES, f"B{lay.grade_row + 1}")] = '=IF(填报人="","",填报人)'
+        rows = [f"G{s.row}" for s in lay.scores if rubric.indicator(s.indicator).level1 == level1]
+        out[(SCORES, f"G{lay.subtotal_rows[level1]}")] = fn("ROUND", _sum_of(rows), float(rubric.decimals))
+    out[(SCORES, f"G{lay.total_row}")] = fn("ROUND", _sum_of([f"{name}得分" for name, _ in rubric.level1]),
+                                             float(rubric.decimals))
+    out[(SCORES, f"G{lay.grade_row}")] = Apply(GRADE, (XCell("综合评分"),), _udf(rubric, GRADE))
+    out[(SCORES, f"B{lay.grade_row + 1}")] = _shown("填报人")
     for table in lay.schedules:
-        ind = rubric.indicator(table.indicator)
-        part = ind.schedule
-        rates = []
+        part = rubric.indicator(table.indicator).schedule
         for i, period in enumerate(part.periods):
             col = _column(2 + i)
             source = period.rate.source
             for offset, name in enumerate(source.inputs if source else (), start=1):
-                out[(EXEC, f"{col}{table.top + offset}")] = f'=IF({name}="","",{name})'
+                out[(EXEC, f"{col}{table.top + offset}")] = _shown(name)
             rate = source.cell if source and source.cell else period.rate.label
-            rates.append(rate)
             if rate in lay.derived:
-                out[(EXEC, f"{col}{table.rate_row}")] = f"={lay.derived[rate].call.render()}"
+                out[(EXEC, f"{col}{table.rate_row}")] = call_tree(lay.derived[rate].call, rubric)
             if part.period_function:
-                out[(EXEC, f"{col}{table.score_row}")] = f"={part.period_function}({rate},{i + 1})"
-        score = next(s for s in lay.scores if s.indicator == table.indicator)
-        for j, (_label, formula) in enumerate(schedule_summary(table, lay)):
-            out[(EXEC, f"B{table.summary_row + j}")] = formula
+                out[(EXEC, f"{col}{table.score_row}")] = call_tree(Call(part.period_function, (rate, float(i + 1))),
+                                                                    rubric)
+        for j, (_label, tree) in enumerate(_schedule_summary(table, lay)):
+            out[(EXEC, f"B{table.summary_row + j}")] = tree
     first, last = lay.tasks
     for row in range(first, last + 1):
-        out[(SELF, f"G{row}")] = task_rate_formula(row)
+        out[(SELF, f"G{row}")] = task_rate_tree(row)
     for col in "CDEF":
-        out[(SELF, f"{col}{last + 1}")] = f"=SUM({col}{first}:{col}{last})"
-    out[(SELF, f"G{last + 1}")] = f'=IF(C{last + 1}=0,"",E{last + 1}/C{last + 1})'
+        out[(SELF, f"{col}{last + 1}")] = fn("SUM", Span(f"{col}{first}:{col}{last}"))
+    c, e = XCell(f"C{last + 1}"), XCell(f"E{last + 1}")
+    out[(SELF, f"G{last + 1}")] = If(c.eq(0), Lit(""), SheetOp("/", e, c))
     first, last = lay.targets
     for row in range(first, last + 1):
-        out[(TARGETS, f"F{row}")] = target_shown_formula(row)
-        out[(TARGETS, f"G{row}")] = target_formula(row)
-    out[(TARGETS, f"B{last + 1}")] = f"=COUNTA(D{first}:D{last})"
-    out[(TARGETS, f"D{last + 1}")] = f"=COUNTIF(G{first}:G{last},FALSE)"
-    out[(TARGETS, f"F{last + 1}")] = f'=COUNTIF(F{first}:F{last},"{UNJUDGED_WORD}*")'
+        out[(TARGETS, f"F{row}")] = target_shown_tree(row)
+        out[(TARGETS, f"G{row}")] = target_tree(row, rubric)
+    out[(TARGETS, f"B{last + 1}")] = fn("COUNTA", Span(f"D{first}:D{last}"))
+    out[(TARGETS, f"D{last + 1}")] = fn("COUNTIF", Span(f"G{first}:G{last}"), False)
+    out[(TARGETS, f"F{last + 1}")] = fn("COUNTIF", Span(f"F{first}:F{last}"), f"{UNJUDGED_WORD}*")
+    return out
+
+
+def _schedule_summary(table: ScheduleTable, lay: Layout) -> list[tuple[str, Expr]]:
+    """The rows under a schedule table: the average, its points, the indicator's score."""
+    ind = lay.rubric.indicator(table.indicator)
+    part = ind.schedule
+    rates = tuple((p.rate.source.cell if p.rate.source and p.rate.source.cell else p.rate.label)
+                  for p in part.periods)
+    out: list[tuple[str, Expr]] = []
+    if part.average_function:
+        average = Call(part.average_function, rates)
+        out += [(part.average_label, call_tree(average, lay.rubric)),
+                (f"{part.average_label}得分", SheetOp("*", call_tree(average, lay.rubric),
+                                                     Lit(float(part.average_points))))]
+    score = next(s for s in lay.scores if s.indicator == table.indicator)
+    out.append((f"{ind.name}得分", call_tree(score.call, lay.rubric)))
     return out
 
 
 def schedule_summary(table: ScheduleTable, lay: Layout) -> list[tuple[str, str]]:
-    """The rows under a schedule table: the average, its points, the indicator's score."""
-    ind = lay.rubric.indicator(table.indicator)
-    part = ind.schedule
-    rates = ",".join((p.rate.source.cell if p.rate.source and p.rate.source.cell else p.rate.label)
-                     for p in part.periods)
-    out = []
-    if part.average_function:
-        out += [(part.average_label, f"={part.average_function}({rates})"),
-                (f"{part.average_label}得分", f"={part.average_function}({rates})*{part.average_points:g}")]
-    score = next(s for s in lay.scores if s.indicator == table.indicator)
-    out.append((f"{ind.name}得分", f"={score.call.render()}"))
-    return out
-
-
-def task_rate_formula(row: int) -> str:
-    return f'=IF(OR(C{row}="",C{row}=0),"",E{row}/C{row})'
-
-
-def target_formula(row: int) -> str:
-    """The hidden verdict of one target row: TRUE, FALSE, or the reason it cannot be judged."""
-    return f'=IF(AND(D{row}="",E{row}=""),"",JX_TARGET_MET(D{row},E{row}))'
-
-
-def target_shown_formula(row: int) -> str:
-    """What 是否达成 shows: 达成, 未达成, or 无法判定：<reason>."""
-    return (f'=IF(G{row}="","",IF(ISLOGICAL(G{row}),IF(G{row},"{MET_WORD}","{MISSED_WORD}"),'
-            f'SUBSTITUTE(G{row},"错误：","{UNJUDGED_WORD}：")))')
+    """The rows under a schedule table as (label, formula text)."""
+    return [(label, "=" + render(tree)) for label, tree in _schedule_summary(table, lay)]
 
 
 def evaluate(arg: "Call | str | float", values: Mapping[str, Any], lay: "Layout",

@@ -212,6 +212,41 @@ def _substitute(text, old, new):
     return to_text(text) if not old_text else to_text(text).replace(old_text, to_text(new))
 
 
+def _cells(args) -> list:
+    """The values of range arguments (lists) and plain ones, flattened."""
+    out = []
+    for a in args:
+        out.extend(a if isinstance(a, list) else [a])
+    return out
+
+
+def _sum(args) -> Any:
+    """SUM: the numbers of its ranges (text, logicals and blanks in a range are skipped); errors propagate."""
+    total = 0.0
+    for a in args:
+        for v in (a if isinstance(a, list) else [a]):
+            if isinstance(v, XlError):
+                return v
+            if is_number(v):
+                total = approx_add(total, v)
+            elif not isinstance(a, list) and v is not None:  # a direct argument counts as a number
+                number = _sheet_number(v)
+                if isinstance(number, XlError):
+                    return number
+                total = approx_add(total, to_number(number))
+    return total
+
+
+def _countif(cells, criterion) -> float:
+    """COUNTIF with the criteria the template uses: a logical, a number, a text, a text ending in ``*``."""
+    cells = cells if isinstance(cells, list) else [cells]
+    if isinstance(criterion, str) and criterion.endswith("*"):
+        prefix = criterion[:-1].casefold()
+        return float(sum(isinstance(v, str) and v.casefold().startswith(prefix) for v in cells))
+    return float(sum(v is not None and not isinstance(v, XlError) and type(v) is type(criterion)
+                     and compare_values(v, criterion) == 0 for v in cells))
+
+
 def _error_type(x):
     return float(x.code) if isinstance(x, XlError) and x.code else XlError("#N/A")
 
@@ -242,6 +277,9 @@ FUNCTIONS: dict[str, tuple[Callable[..., Any], str]] = {
     "SUBSTITUTE": (_fn_text(_substitute), "text"),
     "VALUE": (_fn_text(_value), "number"),
     "CHAR": (_fn_text(_char), "text"),
+    "SUM": (lambda *xs: _sum(xs), "number"),
+    "COUNTA": (lambda *xs: float(sum(v is not None for v in _cells(xs))), "number"),
+    "COUNTIF": (lambda cells, criterion: _countif(cells, criterion), "number"),
 }
 # Functions with lazy arguments, rendered by their own nodes.
 LAZY_FUNCTIONS = frozenset({"IF", "CHOOSE", "AND", "OR", "MATCH"})
@@ -341,13 +379,56 @@ class Ref(Expr):
 
 @dataclass(eq=False)
 class Cell(Expr):
-    """Formula text standing for a value (a defined name, a reference): render only."""
+    """Formula text standing for a value (a defined name, a reference such as ``G5``).
+
+    In Python its value is the environment's entry under that text: a
+    worksheet environment resolves names and references to cell values.
+    """
 
     text: str
     kind: str = "any"
 
     def _compile(self, c) -> Compiled:
-        raise RuleBug(f"{self.text} has no Python value")
+        text = self.text
+        return lambda env: env.get(text)
+
+
+@dataclass(eq=False)
+class Span(Expr):
+    """A range such as ``C5:C34``: its value is the list of its cells' values (for SUM, COUNTA, COUNTIF)."""
+
+    text: str
+
+    def _compile(self, c) -> Compiled:
+        text = self.text
+        return lambda env: env.get(text)
+
+
+@dataclass(eq=False)
+class Apply(Expr):
+    """A function known by its Python implementation (a JX worksheet function), rendered ``NAME(args)``."""
+
+    name: str
+    args: tuple[Expr, ...]
+    impl: Callable[..., Any]
+    kind: str = "any"
+
+    def children(self):
+        return self.args
+
+    def _compile(self, c) -> Compiled:
+        impl, fs = self.impl, [c(a) for a in self.args]
+        return lambda env: impl(*[f(env) for f in fs])
+
+
+def _sheet_number(v: Any) -> Any:
+    """A cell value as worksheet arithmetic reads it: text that is no number is #VALUE!."""
+    if isinstance(v, str):
+        try:
+            return float(v.strip().replace(",", ""))
+        except ValueError:
+            return XlError("#VALUE!")
+    return v
 
 
 @dataclass(eq=False)
@@ -366,6 +447,21 @@ class Op(Expr):
     def _compile(self, c) -> Compiled:
         op, fa, fb = self.op, c(self.a), c(self.b)
         return lambda env: _binary(op, fa(env), fb(env))
+
+
+@dataclass(eq=False)
+class SheetOp(Op):
+    """Arithmetic on cells a person types into: text is coerced (``"12"``) or #VALUE!, as a worksheet does.
+
+    The rules never need this (their readers check every input first); the
+    template's own formulas (sums, sub-totals, task rates) do.
+    """
+
+    def _compile(self, c) -> Compiled:
+        op, fa, fb = self.op, c(self.a), c(self.b)
+        if op in _COMPARE or op == "&":
+            return lambda env: _binary(op, fa(env), fb(env))
+        return lambda env: _arith(op, _sheet_number(fa(env)), _sheet_number(fb(env)))
 
 
 @dataclass(eq=False)
@@ -721,10 +817,12 @@ def substitute(expr: Expr, bindings: Mapping[str, Expr]) -> Expr:
 def _rebuild(e: Expr, walk: Callable[[Expr], Expr], bindings: Mapping[str, Expr]) -> Expr:
     if isinstance(e, Ref):
         return bindings.get(e.name, e)
-    if isinstance(e, (Lit, Cell)):
+    if isinstance(e, (Lit, Cell, Span)):
         return e
     if isinstance(e, Op):
-        return Op(e.op, walk(e.a), walk(e.b))
+        return type(e)(e.op, walk(e.a), walk(e.b))
+    if isinstance(e, Apply):
+        return Apply(e.name, tuple(walk(a) for a in e.args), e.impl, e.kind)
     if isinstance(e, Fn):
         return Fn(e.name, tuple(walk(a) for a in e.args))
     if isinstance(e, Logic):
@@ -776,7 +874,7 @@ def _value_of(e: Expr) -> Expr:
 
 
 def _fold(e: Expr, walk: Callable[[Expr], Expr]) -> Expr:
-    if isinstance(e, (Lit, Ref, Cell)):
+    if isinstance(e, (Lit, Ref, Cell, Span)):
         return e
     if isinstance(e, If):
         cond = walk(e.cond)
@@ -1022,6 +1120,14 @@ class _Renderer:
             return Rendered([], text, e.kind, True, 0 if text.startswith("-") else 9)
         if isinstance(e, Cell):
             return Rendered([], e.text, e.kind, True, 9 if atom(e.text) == e.text else 0)
+        if isinstance(e, Span):
+            return Rendered([], e.text, "any", True, 9)
+        if isinstance(e, Apply):
+            parts = [self.pure(a) for a in e.args]
+            guards: Guards = []
+            for p in parts:
+                guards = _merge(guards, p.guards)
+            return Rendered(guards, f"{e.name}({','.join(p.text for p in parts)})", e.kind, True)
         if isinstance(e, Ref):
             raise RenderError(f"unbound variable {e.name}")
         if isinstance(e, Op):

@@ -262,7 +262,7 @@ def input_errors(report: AuditReport, consequence: str = "无法评分") -> str 
     return f"{report.file}：输入有误，{consequence}——{lines}{more}"
 
 
-def trusted(source, label: str | None = None) -> tuple[WorkbookData, AuditReport]:
+def trusted(source, label: str | None = None, rubric: Rubric | None = None) -> tuple[WorkbookData, AuditReport]:
     """Read, check and score a workbook: what every command says about it.
 
     Raises :class:`WorkbookError` (one Chinese message naming file and cell)
@@ -271,11 +271,11 @@ def trusted(source, label: str | None = None) -> tuple[WorkbookData, AuditReport
     finding of the report (its indicator has ``error``), shown by every
     command alike, never a plausible total.
     """
-    data = read_workbook(source, label)
+    data = read_workbook(source, label, rubric)
     return data, audit_data(data)
 
 
-def audit_file(source, label: str | None = None) -> AuditReport:
+def audit_file(source, label: str | None = None, rubric: Rubric | None = None) -> AuditReport:
     """Audit one workbook (a path, bytes or a binary file object); an unreadable or refused one gives ``error``.
 
     Per-file work needs nothing but its input, so it runs unchanged in a process
@@ -283,7 +283,7 @@ def audit_file(source, label: str | None = None) -> AuditReport:
     """
     name = label or (display_name(source) if isinstance(source, (str, Path)) else "工作簿")
     try:
-        return trusted(source, label)[1]
+        return trusted(source, label, rubric)[1]
     except WorkbookError as error:
         return AuditReport(file=name, error=str(error))
     except Exception as error:  # one odd file must never stop a batch or show a traceback

@@ -59,9 +59,11 @@ def _patch_sheet(xml: bytes, values: Mapping[str, Any]) -> bytes:
     return _CELL.sub(replace, xml)
 
 
-def with_values(src: Path, values: Mapping[tuple[str, str], Any]) -> bytes:
-    """The bytes of ``src`` with each formula's cached value set from ``values``."""
-    parts = {path: sheet for sheet, path in sheet_paths(src).items()}
+def with_values(src: Path | bytes, values: Mapping[tuple[str, str], Any]) -> bytes:
+    """The bytes of ``src`` (a path or the package's bytes) with each formula's cached value set from ``values``."""
+    src = io.BytesIO(src) if isinstance(src, (bytes, bytearray)) else Path(src)
+    with zipfile.ZipFile(src) as archive:
+        parts = {path: sheet for sheet, path in sheet_paths(archive).items()}
     by_sheet: dict[str, dict[str, Any]] = {}
     for (sheet, ref), value in values.items():
         by_sheet.setdefault(sheet, {})[ref] = value
@@ -77,8 +79,8 @@ def with_values(src: Path, values: Mapping[tuple[str, str], Any]) -> bytes:
     return out.getvalue()
 
 
-def write_with_values(src: Path, values: Mapping[tuple[str, str], Any], dst: Path) -> Path:
-    if Path(dst).resolve() == Path(src).resolve():
+def write_with_values(src: Path | bytes, values: Mapping[tuple[str, str], Any], dst: Path) -> Path:
+    if not isinstance(src, (bytes, bytearray)) and Path(dst).resolve() == Path(src).resolve():
         raise ValueError("输出文件不能与输入文件相同")
-    write_atomically(Path(dst), with_values(Path(src), values))
+    write_atomically(Path(dst), with_values(src, values))
     return Path(dst)

@@ -1,23 +1,44 @@
-"""``jx``: recalculate, audit, batch-score and build workbooks without Excel.
+"""``jx``: recalculate, audit, batch-score, report and build workbooks without Excel.
 
-Output is Chinese; exit status 0 means all is well, 1 that something
-disagrees (or was flagged), 2 that a file could not be read or written.
-Input workbooks are only ever read; every output is written atomically.
+Every text a user sees is Chinese (click's own too: :mod:`jxtools.cli_zh`);
+errors go to stderr, one file name per message. Exit codes (also in
+``jx --help``): 0 all well; 1 done, but something needs a look (scores that
+disagree, inputs the rules refuse, edited formulas, other findings); 2 a
+file that cannot be read, or an output that cannot be written; 3 a usage
+error (unknown option, missing argument, an output name whose type does not
+fit what is written); 130 interrupted (Ctrl-C or SIGTERM), with no partial
+file and no worker left behind. Input workbooks are only ever read; every
+output is written atomically.
+
+Only click and the paths are imported here: each command imports what it
+needs when it runs, so ``jx --help`` and ``jx audit`` start fast.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import signal
 import sys
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import click
 
+from . import cli_zh
 from .paths import EXAMPLE, ROOT
 
-EXIT_OK, EXIT_DISAGREE, EXIT_UNREADABLE = 0, 1, 2
+cli_zh.install()
+
+EXIT_OK, EXIT_DISAGREE, EXIT_UNREADABLE, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+EXIT_CODES = f"""\b
+退出码：
+  {EXIT_OK}    一切正常
+  {EXIT_DISAGREE}    已完成，但有需要核对之处：分数与复核不一致、输入有误、公式被改动等
+  {EXIT_UNREADABLE}    文件无法读取（不是本模板生成的工作簿、已损坏、有密码……）或输出无法写入
+  {EXIT_USAGE}    用法有误：未知选项、缺少参数、输出文件类型与内容不符
+  {EXIT_INTERRUPTED}  已中断（Ctrl-C 或 SIGTERM）：不留下半成品文件和后台进程"""
 
 
 # ------------------------------------------------------------------ output helpers
@@ -55,9 +76,18 @@ def _label(value) -> str:
     return _fmt(value)
 
 
-def _fail(message: str) -> None:
+def _fail(message: str, code: int = EXIT_UNREADABLE) -> None:
     click.echo(f"错误：{message}", err=True)
-    sys.exit(EXIT_UNREADABLE)
+    sys.exit(code)
+
+
+def _usage(message: str) -> None:
+    _fail(message, EXIT_USAGE)
+
+
+def _status(message: str) -> None:
+    """A line on stderr before a step that takes a few seconds."""
+    click.echo(message, err=True)
 
 
 def _guarded(path: Path, action):
@@ -68,24 +98,97 @@ def _guarded(path: Path, action):
         return action()
     except WorkbookError as error:
         _fail(str(error))
+    except OSError as error:  # writing the output: a full disk, a vanished folder
+        _fail(f"{getattr(error, 'filename', None) or Path(path).name}：无法写入（{error.strerror or error}）")
     except Exception as error:  # a workbook the engines cannot digest
         _fail(f"{Path(path).name}：无法处理（{type(error).__name__}: {error}）")
 
 
-def _output_path(src: Path, output: Path | None, suffix: str) -> Path:
-    out = output or src.with_name(f"{src.stem}{suffix}{src.suffix}")
-    if out.resolve() == src.resolve():
-        _fail(f"输出文件不能覆盖输入文件 {src.name}")
-    return out
+def _check_output(output: Path, suffixes: Iterable[str], what: str, inputs: Sequence[Path] = ()) -> Path:
+    """Refuse, before any work, an output that is a folder, unwritable, an input, or of the wrong type."""
+    output = Path(output)
+    suffixes = tuple(suffixes)
+    if any(output.resolve() == Path(p).resolve() for p in inputs):
+        _fail(f"输出文件不能覆盖输入文件 {output.name}")
+    if output.suffix.lower() not in suffixes:
+        _usage(f"{output.name}：{what}应保存为 {' 或 '.join(suffixes)} 文件")
+    if output.is_dir():
+        _fail(f"{output}：是文件夹，请给出文件名")
+    parent = output.parent if str(output.parent) else Path(".")
+    existing = next((p for p in (parent, *parent.parents) if p.exists()), None)
+    if existing is not None and (not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK)):
+        _fail(f"{output}：无法写入（{existing} {'不是文件夹' if not existing.is_dir() else '没有写入权限'}）")
+    return output
 
 
-# ------------------------------------------------------------------ commands
+def _write_bytes(output: Path, data: bytes, inputs: Sequence[Path]) -> None:
+    from addin.atomic import write_atomically
 
-# What the headless tools need beyond the minimal install (xlwings, click and the rules).
-TOOL_MODULES = {"openpyxl", "formulas", "python_calamine", "defusedxml", "tqdm", "pandas", "numpy", "docx"}
+    if any(Path(output).resolve() == Path(p).resolve() for p in inputs):
+        _fail(f"输出文件不能覆盖输入文件 {Path(output).name}")
+    try:
+        write_atomically(Path(output), data)
+    except OSError as error:
+        _fail(f"{output}：无法写入（{error.strerror or error}）")
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("jx-selfeval")
+    except PackageNotFoundError:  # run from a checkout without installing
+        return "0+unknown"
+
+
+# ------------------------------------------------------------------ the group
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
+class _Command(click.Command):
+    context_class = cli_zh.Context
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("options_metavar", cli_zh.OPTIONS_METAVAR)
+        super().__init__(*args, **kwargs)
 
 
 class _Group(click.Group):
+    """Chinese errors, our exit codes, SIGTERM as an interrupt, a missing tools extra explained."""
+
+    context_class = cli_zh.Context
+    command_class = _Command
+    group_class = type
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("options_metavar", cli_zh.OPTIONS_METAVAR)
+        kwargs.setdefault("subcommand_metavar", cli_zh.SUBCOMMAND_METAVAR)
+        super().__init__(*args, **kwargs)
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        previous = signal.getsignal(signal.SIGTERM)
+        try:
+            signal.signal(signal.SIGTERM, _interrupt)  # finally blocks then remove temporary files
+        except ValueError:  # not the main thread
+            previous = None
+        try:
+            return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except click.UsageError as error:
+            cli_zh.show(error)
+            sys.exit(EXIT_USAGE)
+        except click.ClickException as error:
+            click.echo(f"错误：{cli_zh.message(error)}", err=True)
+            sys.exit(EXIT_UNREADABLE)
+        except (KeyboardInterrupt, click.exceptions.Abort):
+            click.echo("\n已中断：未写出半成品文件。", err=True)
+            sys.exit(EXIT_INTERRUPTED)
+        finally:
+            if previous is not None:
+                signal.signal(signal.SIGTERM, previous)
+
     def invoke(self, ctx):
         try:
             return super().invoke(ctx)
@@ -97,56 +200,97 @@ class _Group(click.Group):
             sys.exit(EXIT_UNREADABLE)
 
 
-@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
-def main() -> None:
-    """JX 部门整体支出绩效自评：评分规则即代码，无需 Excel 即可重算、复核、批量评分。"""
+# What the headless tools need beyond the minimal install (xlwings, click and the rules).
+TOOL_MODULES = {"openpyxl", "formulas", "python_calamine", "defusedxml", "tqdm", "pandas", "numpy", "docx"}
 
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]}, epilog=EXIT_CODES)
+@click.version_option(None, "-V", "--version", package_name="jx-selfeval", prog_name="jx",
+                      message="%(prog)s %(version)s", help="显示版本号并退出。")
+def main() -> None:
+    """JX 部门整体支出绩效自评：评分规则即代码，无需 Excel 即可重算、复核、批量评分、起草报告。"""
+
+
+# ------------------------------------------------------------------ demo, recalc
 
 @main.command()
-@click.option("-o", "--output", type=click.Path(path_type=Path), help="计分后副本的保存位置")
+@click.option("-o", "--output", type=click.Path(path_type=Path), help="计分后副本的保存位置（.xlsm）")
 def demo(output: Path | None) -> None:
-    """示例：重算深圳市科协 2020 年自评工作簿，打印评分表并保存计分副本。"""
-    from .audit import audit_file
+    """示例：重算深圳市科协 2020 年自评工作簿，打印评分表并保存计分副本。
 
+    示例本身含有原报告的矛盾（效果性满分而有指标未达成），会列在“需要注意”中；
+    demo 只在示例无法读取或副本无法写入时以非 0 退出。
+    """
     if not EXAMPLE.exists():
         _fail(f"找不到示例工作簿 {EXAMPLE}（请在项目目录中运行，或先执行 jx template）")
-    output = output or ROOT / "out" / f"{EXAMPLE.stem}-scored{EXAMPLE.suffix}"
+    output = _check_output(output or ROOT / "out" / f"{EXAMPLE.stem}-scored{EXAMPLE.suffix}", (EXAMPLE.suffix,),
+                           "计分副本", [EXAMPLE])
     click.echo(f"示例：{EXAMPLE.relative_to(ROOT)}")
-    written = _recalc(EXAMPLE, output)
-    report = audit_file(written)
+    result, report = _recalculated(EXAMPLE, output)
     _print_report(report)
-    click.echo(f"\n计分副本已保存：{written}")
+    click.echo(f"\n计分副本已保存：{output}")
 
 
-def _recalc(src: Path, dst: Path) -> Path:
-    from .cached import write_with_values
+def _recalculated(src: Path, dst: Path):
+    """Recalculate ``src`` into ``dst``; the audit of what was written (the copy's own cached values)."""
+    from .audit import audit_data
+    from .cached import with_values
+    from .reading import read_workbook
     from .recalc import recalculate
 
-    result = _guarded(src, lambda: recalculate(src))
-    return _guarded(src, lambda: write_with_values(src, result.values, dst))
+    result = _guarded(src, lambda: recalculate(src, status=_status))
+    package = _guarded(src, lambda: with_values(result.data.package, result.values))
+    report = _guarded(src, lambda: audit_data(read_workbook(package, result.data.label)))
+    _write_bytes(dst, package, [src])
+    return result, report
 
 
 @main.command()
-@click.argument("workbook", type=click.Path(path_type=Path))
-@click.option("-o", "--output", type=click.Path(path_type=Path), help="输出文件（默认：原名加 -recalc）")
+@click.argument("workbook", metavar="工作簿", type=click.Path(path_type=Path))
+@click.option("-o", "--output", type=click.Path(path_type=Path), help="输出文件（与原文件同类型；默认：原名加 -recalc）")
 def recalc(workbook: Path, output: Path | None) -> None:
-    """用公式引擎重算工作簿，保存保留公式并带计算结果的副本。"""
-    from .recalc import recalculate
+    """重算工作簿，保存保留公式并带计算结果的副本。
 
-    from .cached import write_with_values
+    公式与模板一致时按模板模型直接计算（快）；公式被改动过时用通用公式引擎重算，并说明哪些单元格被改动。
+    列出计算结果为错误的公式单元格和需要核对之处。
+    """
+    from .recalc import ENGINE
 
-    output = _output_path(workbook, output, "-recalc")
-    result = _guarded(workbook, lambda: recalculate(workbook))
-    _guarded(workbook, lambda: write_with_values(workbook, result.values, output))
-    errors = [(s, c, v) for (s, c), v in result.values.items()
-              if isinstance(v, str) and (v.startswith("错误：") or v.startswith("#"))]
+    output = _check_output(output or workbook.with_name(f"{workbook.stem}-recalc{workbook.suffix}"),
+                           (workbook.suffix.lower(),), "重算副本（与原文件同类型，含宏的 .xlsm 不能存为 .xlsx）",
+                           [workbook])
+    result, report = _recalculated(workbook, output)
     if "综合评分" in result.names:
         click.echo(f"综合评分：{_fmt(result.named('综合评分'))}    评分等级：{_fmt(result.named('评分等级'))}")
-    for sheet, cell, value in sorted(errors)[:20]:
-        click.echo(f"  {sheet}!{cell}：{value}")
-    if len(errors) > 20:
-        click.echo(f"  ……共 {len(errors)} 个单元格有错误")
-    click.echo(f"已保存：{output}")
+    if result.engine == ENGINE:
+        click.echo("计算方式：工作簿的公式与模板不同，已用通用公式引擎重算")
+    errors = sorted((s, c, v) for (s, c), v in result.values.items()
+                    if (s, c) in result.formulas and _is_error_value(v))
+    if errors:
+        click.echo(f"\n计算结果为错误的公式单元格（{len(errors)} 个）：")
+        for sheet, cell, value in errors[:20]:
+            click.echo(f"  {sheet}!{cell}：{value}")
+        if len(errors) > 20:
+            click.echo(f"  ……共 {len(errors)} 个")
+    _print_flags(report.flags)
+    click.echo(f"\n已保存：{output}")
+    sys.exit(EXIT_OK if not report.flags and not errors else EXIT_DISAGREE)
+
+
+def _is_error_value(value) -> bool:
+    from jx.errors import CELL_PREFIX
+    from jx.values import ERROR_NAMES
+
+    return isinstance(value, str) and (value.startswith(CELL_PREFIX) or value in ERROR_NAMES)
+
+
+# ------------------------------------------------------------------ audit, batch
+
+def _print_flags(flags: Sequence[str]) -> None:
+    if flags:
+        click.echo("\n需要注意：")
+        for flag in flags:
+            click.echo(f"  ! {flag}")
 
 
 def _print_report(report) -> None:
@@ -167,27 +311,36 @@ def _print_report(report) -> None:
                      rows, right=(2, 3, 4, 5)))
     click.echo(f"\n综合评分：填报 {_fmt(report.claimed_total)}，复核 {_fmt(report.total)}")
     click.echo(f"评分等级：填报 {_fmt(report.claimed_grade)}，复核 {_fmt(report.grade)}")
-    click.echo(f"年度绩效指标：共 {report.targets} 项，未达成 {len(report.missed_targets)} 项")
+    unjudged = f"，无法判定 {len(report.unjudged_targets)} 项" if report.unjudged_targets else ""
+    click.echo(f"年度绩效指标：共 {report.targets} 项，未达成 {len(report.missed_targets)} 项{unjudged}")
     reasons = deduction_reasons(report)
     if reasons:
         click.echo("\n扣分说明：")
         for i, line in enumerate(reasons, start=1):
             click.echo(f"  {i}. {line}")
-    if report.flags:
-        click.echo("\n需要注意：")
-        for flag in report.flags:
-            click.echo(f"  ! {flag}")
+    _print_flags(report.flags)
+
+
+AUDIT_FORMATS = {"table": None, "json": ".json", "xlsx": ".xlsx"}
 
 
 @main.command()
-@click.argument("workbooks", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--format", "fmt", type=click.Choice(["table", "json", "xlsx"]), default="table",
-              show_default=True, help="输出格式")
+@click.argument("workbooks", nargs=-1, required=True, metavar="工作簿...", type=click.Path(path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(list(AUDIT_FORMATS)), default=None,
+              help="输出格式：table 表格（默认）、json、xlsx；给了 -o 而未给格式时按文件扩展名")
 @click.option("-o", "--output", type=click.Path(path_type=Path), help="json/xlsx 输出文件（json 默认打印到屏幕）")
-def audit(workbooks: tuple[Path, ...], fmt: str, output: Path | None) -> None:
+def audit(workbooks: tuple[Path, ...], fmt: str | None, output: Path | None) -> None:
     """复核：按评分规则从输入项重新计算每个指标，与工作簿显示的分数逐项比对。"""
     from .audit import audit_file
 
+    if fmt is None:
+        fmt = next((f for f, suffix in AUDIT_FORMATS.items() if output and suffix == output.suffix.lower()), "table")
+    if fmt == "table" and output is not None:
+        _usage(f"{output.name}：复核结果可保存为 .json 或 .xlsx（表格格式只打印到屏幕）")
+    if fmt == "xlsx" and output is None:
+        _usage("xlsx 格式需要用 -o 指定输出文件")
+    if output is not None:
+        _check_output(output, (AUDIT_FORMATS[fmt],), f"{fmt} 格式的复核结果", workbooks)
     reports = [audit_file(path) for path in workbooks]
     readable = [r for r in reports if not r.error]
     if fmt != "table":
@@ -202,12 +355,10 @@ def audit(workbooks: tuple[Path, ...], fmt: str, output: Path | None) -> None:
     elif fmt == "json":
         text = json.dumps([r.to_dict() for r in reports], ensure_ascii=False, indent=2, default=str)
         if output:
-            _write_text(output, text, workbooks)
+            _write_bytes(output, text.encode("utf-8"), workbooks)
         else:
             click.echo(text)
     else:
-        if output is None:
-            _fail("xlsx 格式需要用 -o 指定输出文件")
         from .report_xlsx import audit_workbook
 
         _write_bytes(output, audit_workbook(reports), workbooks)
@@ -221,46 +372,44 @@ def audit(workbooks: tuple[Path, ...], fmt: str, output: Path | None) -> None:
     sys.exit(EXIT_UNREADABLE if unreadable else EXIT_DISAGREE if disagree else EXIT_OK)
 
 
-def _guard(output: Path, inputs: Sequence[Path]) -> None:
-    if any(output.resolve() == Path(p).resolve() for p in inputs):
-        _fail(f"输出文件不能覆盖输入文件 {output.name}")
-
-
-def _write_text(output: Path, text: str, inputs: Sequence[Path]) -> None:
-    _write_bytes(output, text.encode("utf-8"), inputs)
-
-
-def _write_bytes(output: Path, data: bytes, inputs: Sequence[Path]) -> None:
-    from addin.atomic import write_atomically
-
-    _guard(output, inputs)
-    write_atomically(output, data)
-
-
 @main.command()
-@click.argument("sources", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("-o", "--output", type=click.Path(path_type=Path), required=True, help="汇总表（.xlsx）")
-@click.option("-j", "--jobs", type=int, default=None, help="并行进程数（默认：CPU 核数）")
+@click.argument("sources", nargs=-1, required=True, metavar="工作簿或文件夹...", type=click.Path(path_type=Path))
+@click.option("-o", "--output", type=click.Path(path_type=Path), required=True,
+              help="汇总表：.xlsx（汇总、排名、等级分布、指标扣分、重复）或 .csv（汇总一张表）")
+@click.option("-j", "--jobs", type=int, default=None, metavar="进程数", help="并行进程数（默认：CPU 核数）")
 def batch(sources: tuple[Path, ...], output: Path, jobs: int | None) -> None:
-    """批量评分：对目录或文件列表中的每个工作簿复核评分，汇总到一张表。"""
+    """批量评分：对文件夹或文件列表中的每个工作簿复核评分，汇总到一张表。"""
     from .batch import collect, run_batch
-    from .report_xlsx import summary_workbook
+    from .report_xlsx import summary_csv, summary_workbook
 
+    _check_output(output, (".xlsx", ".csv"), "汇总表")
     files = collect(sources)
     if not files:
         _fail("没有找到 .xlsx/.xlsm 工作簿")
-    _guard(output, files)
-    reports = run_batch(files, jobs=jobs, progress=True)
-    for r in reports:
-        if r.error:
-            click.echo(f"错误：{r.error}", err=True)
-    if all(r.error for r in reports):  # nothing to summarize: no output file
-        sys.exit(EXIT_UNREADABLE)
-    _write_bytes(output, summary_workbook(reports), files)
-    broken = sum(bool(r.error) for r in reports)
-    click.echo(f"共 {len(reports)} 个文件，评分完成 {len(reports) - broken}，无法读取 {broken}；汇总表：{output}")
-    sys.exit(EXIT_UNREADABLE if broken else EXIT_DISAGREE if any(not r.ok for r in reports) else EXIT_OK)
+    _check_output(output, (".xlsx", ".csv"), "汇总表", files)
+    counts = {"all": 0, "broken": 0, "flagged": 0}
 
+    def reports():
+        for r in run_batch(files, jobs=jobs, progress=True):
+            counts["all"] += 1
+            if r.error:
+                counts["broken"] += 1
+                click.echo(f"错误：{r.error}", err=True)
+            elif not r.ok:
+                counts["flagged"] += 1
+            yield r
+
+    build = summary_csv if output.suffix.lower() == ".csv" else summary_workbook
+    data = build(reports())
+    if counts["broken"] == counts["all"]:  # nothing to summarize: no output file
+        sys.exit(EXIT_UNREADABLE)
+    _write_bytes(output, data, files)
+    click.echo(f"共 {counts['all']} 个文件，评分完成 {counts['all'] - counts['broken']}"
+               f"（不一致或需注意 {counts['flagged']}），无法读取 {counts['broken']}；汇总表：{output}")
+    sys.exit(EXIT_UNREADABLE if counts["broken"] else EXIT_DISAGREE if counts["flagged"] else EXIT_OK)
+
+
+# ------------------------------------------------------------------ template, rubric, export
 
 @main.command()
 @click.option("--check", is_flag=True, help="只检查已提交的模板和示例是否与重新生成的一致")
@@ -271,41 +420,42 @@ def template(check: bool, edition: str | None, output: Path | None) -> None:
     if edition is not None:
         _template_for(edition, output)
         return
+    if output is not None:
+        _usage("-o 只与 --rubric 一起使用")
     from .build import build_all, stale
 
     if check:
+        _status("正在重新生成模板和示例以比对……")
         problems = stale()
         for line in problems:
             click.echo(f"过期：{line}")
+        click.echo("模板和示例与代码、数据一致。" if not problems else "请运行 jx template 重新生成。")
         sys.exit(EXIT_DISAGREE if problems else EXIT_OK)
+    _status("正在生成模板和示例……")
     for path in build_all():
         click.echo(f"已生成：{path.relative_to(ROOT)}")
 
 
 def _template_for(edition: str, output: Path | None) -> None:
-    from addin.template import build
     from jx.rubric import RubricError, load_file, load_rubric
 
     if output is None:
-        _fail("用 --rubric 生成模板时需要 -o 指定输出文件（.xlsm）")
-    if output.suffix.lower() != ".xlsm":
-        _fail(f"{output.name}：模板含宏，应保存为 .xlsm 文件")
+        _usage("用 --rubric 生成模板时需要 -o 指定输出文件（.xlsm）")
+    _check_output(output, (".xlsm",), "模板（含宏）")
     try:
         rubric = load_file(edition) if edition.lower().endswith(".toml") else load_rubric(edition)
     except RubricError as error:
         _fail(str(error))
-    build(output, rubric=rubric)
+    from addin.template import build
+
+    _status("正在生成模板……")
+    _guarded(output, lambda: build(output, rubric=rubric))
     click.echo(f"已生成：{output}（评分标准：{rubric.title}，版本 {rubric.id}）")
-    installed = _installed_ids()
-    if rubric.id not in installed:
-        click.echo(f"注意：本机未安装版本“{rubric.id}”。要在 Excel 中计分或用 jx 复核，请把版本文件放进 "
-                   f"JX_RUBRIC_PATH 指定的文件夹。")
-
-
-def _installed_ids() -> list[str]:
     from jx.rubric import editions
 
-    return editions()
+    if rubric.id not in editions():
+        click.echo(f"注意：本机未安装版本“{rubric.id}”。要在 Excel 中计分或用 jx 复核，请把版本文件放进 "
+                   f"JX_RUBRIC_PATH 指定的文件夹。")
 
 
 @main.group()
@@ -316,19 +466,21 @@ def rubric() -> None:
 @rubric.command("list")
 def rubric_list() -> None:
     """列出已安装的评分标准版本（随安装提供的，以及 JX_RUBRIC_PATH 中的）。"""
-    from jx.rubric import editions, load_rubric, origin
+    from jx.rubric import RubricError, editions, load_rubric, origin
 
     rows = []
-    for edition in editions():
-        r = load_rubric(edition)
-        title = r.title + ("（测试用）" if r.fixture and "测试" not in r.title else "")
-        rows.append([r.id, str(r.year), title, str(len(r.indicators)),
-                     origin(edition)])
+    try:
+        for edition in editions():
+            r = load_rubric(edition)
+            title = r.title + ("（测试用）" if r.fixture and "测试" not in r.title else "")
+            rows.append([r.id, str(r.year), title, str(len(r.indicators)), origin(edition)])
+    except RubricError as error:
+        _fail(str(error))
     click.echo(table(["版本", "年度", "名称", "指标数", "来源"], rows))
 
 
 @rubric.command("check")
-@click.argument("file", type=click.Path(path_type=Path))
+@click.argument("file", metavar="版本文件", type=click.Path(path_type=Path))
 def rubric_check(file: Path) -> None:
     """检查一个评分标准版本文件：列出全部问题及所在行。"""
     from jx.rubric import check_file
@@ -346,20 +498,26 @@ def rubric_check(file: Path) -> None:
 
 
 @main.command()
-@click.argument("workbook", type=click.Path(path_type=Path))
+@click.argument("workbook", metavar="工作簿", type=click.Path(path_type=Path))
 @click.option("-o", "--output", type=click.Path(path_type=Path), help="无宏副本（.xlsx，默认：原名加 -native）")
 def export(workbook: Path, output: Path | None) -> None:
     """导出不需要 Python 的副本：每个 JX 函数换成等价的普通公式，无宏。"""
-    from .export import export_workbook
+    from .audit import trusted
+    from .export import export_data
 
-    output = output or workbook.with_name(f"{workbook.stem}-native.xlsx")
-    _guard(output, [workbook])
-    _guarded(workbook, lambda: export_workbook(workbook, output))
+    output = _check_output(output or workbook.with_name(f"{workbook.stem}-native.xlsx"), (".xlsx",),
+                           "无宏副本", [workbook])
+    data, report = _guarded(workbook, lambda: trusted(workbook))
+    _status("正在导出无宏副本……")
+    _guarded(workbook, lambda: export_data(data, output))
     click.echo(f"已导出：{output}")
+    errors = [f"{f.name}：{f.notes[0] if f.notes else f.error}" for f in report.findings if f.error]
+    _print_flags(errors + report.flags)
+    sys.exit(EXIT_DISAGREE if errors or report.flags else EXIT_OK)
 
 
 @main.command()
-@click.argument("workbook", required=False, type=click.Path(path_type=Path))
+@click.argument("workbook", required=False, metavar="[工作簿]", type=click.Path(path_type=Path))
 def doctor(workbook: Path | None) -> None:
     """自检：这台电脑的 Python 能否为 Excel 计分（Python、xlwings、pywin32、udfs、评分标准版本）。
 
@@ -371,11 +529,11 @@ def doctor(workbook: Path | None) -> None:
 
 
 @main.command()
-@click.argument("sources", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.argument("sources", nargs=-1, required=True, metavar="工作簿或文件夹...", type=click.Path(path_type=Path))
 @click.option("-o", "--output", type=click.Path(path_type=Path),
               help="一个工作簿：报告文件（.docx，默认原名加 -report）；文件夹或多个工作簿：输出文件夹（必填）")
 @click.option("--pdf", is_flag=True, help="同时用 LibreOffice 转换为 PDF（与 .docx 同名）")
-@click.option("-j", "--jobs", type=int, default=None, help="批量时的并行进程数（默认：CPU 核数）")
+@click.option("-j", "--jobs", type=int, default=None, metavar="进程数", help="批量时的并行进程数（默认：CPU 核数）")
 def report(sources: tuple[Path, ...], output: Path | None, pdf: bool, jobs: int | None) -> None:
     """起草自评报告：按评分规则复核工作簿，生成《部门整体绩效自评报告》Word 文档。
 
@@ -396,16 +554,20 @@ def report(sources: tuple[Path, ...], output: Path | None, pdf: bool, jobs: int 
 
     if len(sources) == 1 and not sources[0].is_dir():
         source = sources[0]
+        if output is not None and output.resolve() == source.resolve():
+            _fail(f"输出文件不能覆盖输入文件 {source.name}")
         try:
             docx, pdf_path = output_paths(source, output, pdf)
         except ValueError as error:
-            _fail(str(error))
+            _usage(str(error))
+        _check_output(docx, (".docx",), "自评报告", [source])
         draft = draft_file(source)
         if draft.error:
             _fail(draft.error)
         _write_bytes(docx, draft.document, [source])
         click.echo(f"自评报告已保存：{docx}")
         if pdf_path is not None:
+            _status("正在用 LibreOffice 转换 PDF……")
             try:
                 write_pdfs([(docx, pdf_path)])
             except SofficeError as error:
@@ -423,7 +585,7 @@ def report(sources: tuple[Path, ...], output: Path | None, pdf: bool, jobs: int 
     if not files:
         _fail("没有找到 .xlsx/.xlsm 工作簿")
     if output is None:
-        _fail("文件夹或多个工作簿时需要用 -o 指定输出文件夹")
+        _usage("文件夹或多个工作簿时需要用 -o 指定输出文件夹")
     if output.exists() and not output.is_dir():
         _fail(f"{output}：已存在且不是文件夹")
     targets = batch_paths(files, sources, output)

@@ -45,32 +45,39 @@ _JX_CALL = re.compile(r"(?<![\w.$])JX_[A-Za-z0-9_]+\s*\(", re.I)
 def export_workbook(src: Path, dst: Path, rubric: Rubric | None = None) -> Path:
     """Write the native-formula copy of ``src`` to ``dst`` (an .xlsx); ``src`` is only read.
 
-    ``rubric`` defaults to the edition the workbook records (its named cell
-    评分标准版本). Raises :class:`WorkbookError` with a Chinese message.
+    ``rubric`` is the edition to read it by (default: the one the workbook
+    records in its named cell 评分标准版本). Raises :class:`WorkbookError`
+    with a Chinese message.
     """
     src, dst = Path(src), Path(dst)
-    if dst.suffix.lower() != ".xlsx":
-        raise WorkbookError(f"{dst.name}：无宏副本应保存为 .xlsx 文件")
     if _same_file(src, dst):
         raise WorkbookError(f"{dst.name}：输出文件不能与原文件相同，原文件不会被改写")
-    from .audit import trusted
+    from .reading import read_workbook
 
-    data, _report = trusted(src)  # the same verdict as every other command
+    return export_data(read_workbook(src, rubric=rubric), dst)  # the same verdict as every other command
+
+
+def export_data(data, dst: Path) -> Path:
+    """The native-formula copy of a workbook read by :func:`jxtools.reading.read_workbook`, written to ``dst``."""
+    dst = Path(dst)
+    if dst.suffix.lower() != ".xlsx":
+        raise WorkbookError(f"{dst.name}：无宏副本应保存为 .xlsx 文件")
     try:
         from openpyxl import load_workbook
 
-        wb = load_workbook(src, keep_vba=False)
+        wb = load_workbook(io.BytesIO(data.package), keep_vba=False)
     except Exception as error:  # openpyxl's own errors on a damaged part
         raise WorkbookError(f"{data.label}：无法读取（{type(error).__name__}: {error}）") from None
-    rubric = rubric or data.rubric
+    rubric = data.rubric
+    label = data.label
     if CONF_SHEET in wb.sheetnames:
         wb.remove(wb[CONF_SHEET])
     helper_columns: dict[str, tuple[int, int]] = {}
     for ws in wb.worksheets:
-        span = _convert_sheet(ws, rubric, src.name)
+        span = _convert_sheet(ws, rubric, label)
         if span:
             helper_columns[ws.title] = span
-    _convert_names(wb, rubric, src.name)
+    _convert_names(wb, rubric, label)
     _note_in_instructions(wb, rubric, helper_columns)
     wb.calculation.fullCalcOnLoad = True  # Excel, WPS and LibreOffice recompute on opening
     buffer = io.BytesIO()

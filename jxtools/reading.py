@@ -47,6 +47,9 @@ from .workbook_io import (MAX_SHEET_BYTES, WorkbookError, all_defined_names, che
 EXCEL_ERROR_TEXT = ERROR_NAMES
 # Rows a user may add to an extendable range (task or target rows) by inserting rows inside it.
 MAX_EXTRA_ROWS = 5000
+# No sheet of a template holds more (the target sheet: 250 rows + MAX_EXTRA_ROWS; the Python-free
+# copy's helper columns end before column 100): beyond this a sheet is refused before it is parsed.
+MAX_ROWS, MAX_COLUMNS = 10_000, 200
 # The error values python-calamine understands; others are read from the XML only.
 _CALAMINE_ERRORS = {"#DIV/0!", "#N/A", "#NAME?", "#NULL!", "#NUM!", "#REF!", "#VALUE!"}
 
@@ -87,11 +90,15 @@ def _shift(formula: str, rows: int) -> str:
 
 
 def normalize_formula(text: str) -> str:
-    """A formula as written for comparison: no leading =, no _xlfn./_xludf. prefixes, no spaces outside text."""
+    """A formula as written for comparison: no leading =, no _xlfn./_xludf. prefixes, no spaces outside text.
+
+    LibreOffice saves the logical constants as functions (``FALSE()``): the same formula.
+    """
     text = text[1:] if text.startswith("=") else text
     parts = text.split('"')
     for i in range(0, len(parts), 2):
-        parts[i] = re.sub(r"_xl(?:fn|udf)\.", "", parts[i], flags=re.I).replace(" ", "")
+        part = re.sub(r"_xl(?:fn|udf)\.", "", parts[i], flags=re.I).replace(" ", "")
+        parts[i] = re.sub(r"\b(TRUE|FALSE)\(\)", r"\1", part, flags=re.I)
     return '"'.join(parts)
 
 
@@ -102,6 +109,8 @@ class SheetScan:
     formulas: dict[str, str] = field(default_factory=dict)
     errors: dict[str, str] = field(default_factory=dict)
     unsupported: bool = False  # an error value calamine cannot read (#SPILL!, #CALC!…)
+    max_row: int = 0  # the last row and column holding a value or formula (styled empty cells do not count)
+    max_col: int = 0
 
 
 def scan_sheet(xml: bytes) -> SheetScan:
@@ -115,6 +124,12 @@ def scan_sheet(xml: bytes) -> SheetScan:
         ref = (r.group(1) + r.group(2)).decode()
         t = _ATTR_T.search(attrs)
         if body:
+            row = int(r.group(2))
+            if row > scan.max_row:
+                scan.max_row = row
+            col = column_index(r.group(1).decode())
+            if col > scan.max_col:
+                scan.max_col = col
             f = _FORMULA.search(body)
             if f:
                 text = html.unescape(f.group(2).decode("utf-8", "replace")) if f.group(2) else ""
@@ -172,6 +187,7 @@ class WorkbookData:
     deviations: list[Deviation] = field(default_factory=list)
     flags: list[str] = field(default_factory=list)  # other things a reviewer must look at
     digest: str = ""  # SHA-256 of the file's bytes: byte-identical copies are found by it
+    package: bytes = field(default=b"", repr=False)  # the file as read (written back by recalc: one read per file)
 
     # ---------------------------------------------------------------- cells
 
@@ -231,8 +247,15 @@ def _letters(col: int) -> str:
 # ------------------------------------------------------------------ reading
 
 
-def read_workbook(source: Path | str | bytes | IO[bytes], label: str | None = None) -> WorkbookData:
-    """Read and check a workbook from a path, bytes or a binary file object; raises WorkbookError."""
+def read_workbook(source: Path | str | bytes | IO[bytes], label: str | None = None,
+                  rubric: Rubric | None = None) -> WorkbookData:
+    """Read and check a workbook from a path, bytes or a binary file object; raises WorkbookError.
+
+    ``rubric``: the edition to read it by, given explicitly (an edition not
+    installed, or per-file work that must not look editions up); the
+    workbook must record that edition's id. Default: the installed edition
+    the workbook records.
+    """
     if isinstance(source, (bytes, bytearray)):
         data, label = bytes(source), label or "工作簿"
         path = None
@@ -244,14 +267,14 @@ def read_workbook(source: Path | str | bytes | IO[bytes], label: str | None = No
         data, shown = read_file(path)
         label = label or shown
     try:
-        return _read(data, label, path)
+        return _read(data, label, path, rubric)
     except WorkbookError:
         raise
     except Exception as error:  # a package the parsers cannot digest: still one message, never a traceback
         raise WorkbookError(f"{label}：无法读取（{type(error).__name__}: {error}）") from None
 
 
-def _read(data: bytes, label: str, path: Path | None) -> WorkbookData:
+def _read(data: bytes, label: str, path: Path | None, given: Rubric | None = None) -> WorkbookData:
     archive = check_package(data, label)
     parts = sheet_paths(archive, label)
     raw_names = all_defined_names(archive)
@@ -268,7 +291,10 @@ def _read(data: bytes, label: str, path: Path | None) -> WorkbookData:
     scans: dict[str, SheetScan] = {}
     for sheet in wanted:
         xml[sheet] = _part(archive, parts[sheet], sheet, label)
-        scans[sheet] = scan_sheet(xml[sheet])
+        scans[sheet] = scan = scan_sheet(xml[sheet])
+        if scan.max_row > MAX_ROWS or scan.max_col > MAX_COLUMNS:
+            raise WorkbookError(f"{label}：工作表“{sheet}”有内容到第 {scan.max_row} 行、第 {scan.max_col} 列，"
+                                f"超出模板的范围（最多 {MAX_ROWS} 行、{MAX_COLUMNS} 列），不是正常填报的工作簿，已拒绝")
     book_bytes = data
     if any(s.unsupported for s in scans.values()):
         book_bytes = _repacked(archive, {parts[s]: _sanitized(xml[s]) for s in wanted if scans[s].unsupported})
@@ -278,14 +304,19 @@ def _read(data: bytes, label: str, path: Path | None) -> WorkbookData:
     edition = probe.value(EDITION_NAME)
     if not isinstance(edition, str) or not edition.strip():
         raise WorkbookError(f"{label}：{EDITION_NAME}为空，无法确定按哪一版评分标准评分")
-    try:
-        rubric = load_rubric(edition.strip())
-    except RubricError as error:
-        raise WorkbookError(f"{label}：按工作簿记录的{EDITION_NAME}“{edition.strip()}”无法评分——{error}") from None
+    if given is not None:
+        if given.id != edition.strip():
+            raise WorkbookError(f"{label}：工作簿记录的{EDITION_NAME}是“{edition.strip()}”，不是指定的“{given.id}”")
+        rubric = given
+    else:
+        try:
+            rubric = load_rubric(edition.strip())
+        except RubricError as error:
+            raise WorkbookError(f"{label}：按工作簿记录的{EDITION_NAME}“{edition.strip()}”无法评分——{error}") from None
     lay = layout(rubric, *_row_counts(layout(rubric), raw_names, label))
     sheet_of = _check_names(lay, raw_names, parts, label)
     wb = WorkbookData(label, path, rubric, lay, names, sheet_of, rows, scans,
-                      digest=hashlib.sha256(data).hexdigest())
+                      digest=hashlib.sha256(data).hexdigest(), package=data)
     _check_formulas(wb)
     _check_cells(wb)
     return wb
@@ -339,11 +370,14 @@ def _range(ref: str) -> tuple[int, int, int, int] | None:
         return None
 
 
-def _bad_target(name: str, target: tuple[str, str] | str, parts: dict[str, str]) -> str:
+def _bad_target(name: str, target: tuple[str, str] | str, parts: dict[str, str], expected: str = "") -> str:
+    should = f"，应为 {expected}" if expected else ""
     if isinstance(target, str):
         if "#REF!" in target.upper():
             return f"名称“{name}”指向的单元格或工作表已被删除（{target[:40]}）"
-        return f"名称“{name}”没有指向单元格区域（{target[:40]}）"
+        if re.search(r"!\$?(?:[A-Z]+:\$?[A-Z]+|\d+:\$?\d+)$", target.strip()):
+            return f"名称“{name}”指向整列或整行（{target[:40]}）{should}"
+        return f"名称“{name}”没有指向单元格区域（{target[:40]}）{should}"
     if target[0] not in parts:
         return f"名称“{name}”指向的工作表“{target[0]}”不存在"
     return f"名称“{name}”指向 {target[0]}!{target[1]}，应为一个单元格"
@@ -362,13 +396,14 @@ def _row_counts(base: Layout, raw: dict[str, tuple[str, str] | str], label: str)
             target = raw.get(name)
             sheet, expected = base.names[name]
             if isinstance(target, str):
-                raise WorkbookError(f"{label}：{_bad_target(name, target, {})}")
+                raise WorkbookError(f"{label}：{_bad_target(name, target, {}, sheet + '!' + expected.replace('$', ''))}")
             want = _range(expected.replace("$", ""))
             got = _range(target[1]) if target else None
-            if got is None or got[:2] != want[:2] or got[3] != want[3] or not 0 <= got[2] - want[2] <= MAX_EXTRA_ROWS:
+            if (got is None or got[:2] != want[:2] or got[3] != want[3]
+                    or not got[0] <= got[2] <= want[2] + MAX_EXTRA_ROWS):
                 shown = f"{target[0]}!{target[1]}" if target else "不存在"
-                raise WorkbookError(f"{label}：名称“{name}”{'' if target else ''}指向 {shown}，应为 {sheet}!"
-                                    f"{expected.replace('$', '')}（可在范围内插入行，最多再加 {MAX_EXTRA_ROWS} 行）"
+                raise WorkbookError(f"{label}：名称“{name}”指向 {shown}，应为 {sheet}!"
+                                    f"{expected.replace('$', '')}（可在范围内插入或删除行，最多再加 {MAX_EXTRA_ROWS} 行）"
                                     if target else f"{label}：缺少名称“{name}”（不是本模板生成的工作簿，或名称被删除）")
             found.add(got[2] - got[0] + 1)
         if len(found) != 1:
@@ -416,12 +451,24 @@ def _check_formulas(wb: WorkbookData) -> None:
         if found is None:
             value = wb.cell(actual_sheet, ref)
             if value is None:
-                wb.deviations.append(Deviation(where, f"{where}（{what}）的公式被删除"))
+                hint = "（插入的行需要公式：选中上一行的这一格向下填充）" if _inserted(lay, sheet, ref) else ""
+                wb.deviations.append(Deviation(where, f"{where}（{what}）的公式被删除{hint}"))
             else:
                 shown = value.text if isinstance(value, XlError) else value
                 wb.deviations.append(Deviation(where, f"{where}（{what}）不是公式：手工填写了 {shown}"))
         elif normalize_formula(found) != normalize_formula(formula):
             wb.deviations.append(Deviation(where, f"{where}（{what}）的公式被改动：{found[:60]}，模板为 {formula[1:][:60]}"))
+
+
+def _inserted(lay: Layout, sheet: str, ref: str) -> bool:
+    """The cell is on a task or target row beyond the template's count: a row the user inserted."""
+    from addin.layout import TARGET_ROWS, TASK_ROWS
+
+    row, _col = split_ref(ref)
+    for (first, last), count in ((lay.tasks, TASK_ROWS), (lay.targets, TARGET_ROWS)):
+        if first <= row <= last and last - first + 1 > count:
+            return True
+    return False
 
 
 def _describe(lay: Layout, sheet: str, ref: str) -> str:

@@ -18,10 +18,8 @@ substitutes a Simplified Chinese font where 宋体/黑体 are missing.
 from __future__ import annotations
 
 import io
-import os
 import re
 from collections.abc import Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -1086,29 +1084,9 @@ def draft_file(path: Path) -> Draft:
 
 def run_drafts(files: Sequence[Path], jobs: int | None = None, progress: bool = False) -> Iterator[Draft]:
     """Draft every file, in input order, on ``jobs`` processes (default: every core), with a progress bar."""
-    jobs = max(1, jobs or os.cpu_count() or 1)
-    bar = None
-    if progress:
-        from tqdm import tqdm
+    from .batch import ordered_map
 
-        bar = tqdm(total=len(files), desc="报告", unit="个", leave=True)
-    try:
-        if jobs == 1 or len(files) < 4:
-            results = map(draft_file, files)
-            for draft in results:
-                if bar:
-                    bar.update(1)
-                yield draft
-        else:
-            with ProcessPoolExecutor(max_workers=jobs) as pool:
-                chunk = max(1, min(16, len(files) // (jobs * 8)))
-                for draft in pool.map(draft_file, files, chunksize=chunk):
-                    if bar:
-                        bar.update(1)
-                    yield draft
-    finally:
-        if bar:
-            bar.close()
+    return ordered_map(draft_file, files, jobs, "报告" if progress else None)
 
 
 def output_paths(source: Path, output: Path | None, pdf: bool) -> tuple[Path, Path | None]:

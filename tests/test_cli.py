@@ -87,7 +87,8 @@ def test_recalc_writes_formulas_with_values_and_leaves_the_input_alone(tmp_path,
     before = digest(plain)
     out = tmp_path / "out.xlsm"
     result = run("recalc", plain, "-o", out)
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 1, result.output  # the reference report's own contradiction is listed
+    assert "需要注意" in result.output and "效果性得满分" in result.output
     assert "综合评分：96.51    评分等级：优" in result.output
     assert digest(plain) == before
     assert shown(plain, "综合评分") is None  # never calculated
@@ -104,7 +105,7 @@ def test_recalc_writes_formulas_with_values_and_leaves_the_input_alone(tmp_path,
 def test_recalc_default_output_name_and_refusal_to_overwrite(tmp_path):
     copy = tmp_path / "book.xlsm"
     shutil.copy(EXAMPLE, copy)
-    assert run("recalc", copy).exit_code == 0
+    assert run("recalc", copy).exit_code == 1
     assert (tmp_path / "book-recalc.xlsm").exists()
     before = digest(copy)
     result = run("recalc", copy, "-o", copy)
@@ -117,9 +118,10 @@ def test_recalc_shows_input_errors(tmp_path):
     path = tmp_path / "bad.xlsm"
     build(path, Filled(values), rubric=RUBRIC)
     result = run("recalc", path, "-o", tmp_path / "bad-out.xlsm")
-    assert result.exit_code == 0
+    assert result.exit_code == 1
     assert "综合评分：#VALUE!" in result.output
     assert "错误：编外人数不能为负数" in result.output
+    assert "填报说明" not in result.output  # help text that starts with # is not a formula in error
 
 
 def test_audit_agrees_with_a_recalculated_workbook(agreeing):
@@ -207,7 +209,7 @@ def test_audit_reads_a_cached_error_total(tmp_path):
     plain = tmp_path / "bad.xlsm"
     build(plain, Filled(values), rubric=RUBRIC)
     scored = tmp_path / "bad-scored.xlsm"
-    assert run("recalc", plain, "-o", scored).exit_code == 0
+    assert run("recalc", plain, "-o", scored).exit_code == 1
     result = run("audit", scored)
     assert result.exit_code == 1
     assert "综合评分：填报 #VALUE!，复核 —" in result.output

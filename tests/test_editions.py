@@ -158,6 +158,6 @@ def test_template_for_any_edition_file(tmp_path):
     assert wb[sheet.strip("'")][ref.replace("$", "")].value == "county-draft"
     assert wb[sheet.strip("'")][wb.defined_names[score_name("half")].attr_text.split("!")[1].replace("$", "")].value \
         == "=JX_TC_HALF_SCORE(上半年执行率,全年执行率)"
-    assert run("template", "--rubric", draft).exit_code == 2  # no -o
-    assert run("template", "--rubric", draft, "-o", tmp_path / "draft.xlsx").exit_code == 2
+    assert run("template", "--rubric", draft).exit_code == 3  # no -o: a usage error
+    assert run("template", "--rubric", draft, "-o", tmp_path / "draft.xlsx").exit_code == 3  # .xlsx cannot hold the macros
     assert run("template", "--rubric", "nowhere-1999", "-o", out).exit_code == 2

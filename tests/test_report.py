@@ -423,7 +423,7 @@ def test_outputs_never_replace_the_input(books, tmp_path):
     shutil.copy(books["county"], copy)
     before = copy.read_bytes()
     assert run("report", copy, "-o", copy).exit_code == 2
-    assert run("report", copy, "-o", tmp_path / "x.txt").exit_code == 2
+    assert run("report", copy, "-o", tmp_path / "x.txt").exit_code == 3  # a .txt report: a usage error
     assert copy.read_bytes() == before
     assert output_paths(copy, None, False) == (tmp_path / "in-report.docx", None)
     assert output_paths(copy, tmp_path / "r.pdf", False) == (tmp_path / "r.docx", tmp_path / "r.pdf")
@@ -484,7 +484,7 @@ def test_a_folder_gives_one_document_per_workbook(books, tmp_path):
     assert not (out / "c-report.docx").exists()
     assert "c.xlsm" in result.stderr and "输入有误" in result.stderr
     assert "已生成报告 2（其中需要注意 1），无法生成 1" in result.output
-    assert run("report", source).exit_code == 2  # a folder needs -o
+    assert run("report", source).exit_code == 3  # a folder needs -o: a usage error
     paths = batch_paths([source / "a.xlsm", tmp_path / "a.xlsm"], [source, tmp_path / "a.xlsm"], out)
     assert sorted(p.name for p in paths.values()) == ["a-report-2.docx", "a-report.docx"]
 
