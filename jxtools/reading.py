@@ -20,8 +20,10 @@ edition's layout (:mod:`addin.layout`) then says what the workbook must be:
 
 Values come from python-calamine; formulas and cached error values (which
 calamine reads as blank, or cannot read at all, like ``#SPILL!``) from one
-scan of each sheet's XML. Only the sheets the layout uses are parsed, each
-within a size limit, so a hostile file costs seconds, not gigabytes.
+scan of each sheet's XML. Every sheet is scanned within a size limit and
+refused beyond the extent any template has (rows, columns, cells holding
+something); only the sheets the layout uses are parsed into values. So a
+hostile file costs seconds, not gigabytes, in every command.
 """
 
 from __future__ import annotations
@@ -50,6 +52,9 @@ MAX_EXTRA_ROWS = 5000
 # No sheet of a template holds more (the target sheet: 250 rows + MAX_EXTRA_ROWS; the Python-free
 # copy's helper columns end before column 100): beyond this a sheet is refused before it is parsed.
 MAX_ROWS, MAX_COLUMNS = 10_000, 200
+# Cells holding something, over the sheets read: a filled template has about 5,000 (40,000 with
+# every extra target row); beyond this no command could finish in seconds.
+MAX_CELLS = 100_000
 # The error values python-calamine understands; others are read from the XML only.
 _CALAMINE_ERRORS = {"#DIV/0!", "#N/A", "#NAME?", "#NULL!", "#NUM!", "#REF!", "#VALUE!"}
 
@@ -111,6 +116,7 @@ class SheetScan:
     unsupported: bool = False  # an error value calamine cannot read (#SPILL!, #CALC!…)
     max_row: int = 0  # the last row and column holding a value or formula (styled empty cells do not count)
     max_col: int = 0
+    cells: int = 0  # cells holding a value or formula
 
 
 def scan_sheet(xml: bytes) -> SheetScan:
@@ -124,6 +130,7 @@ def scan_sheet(xml: bytes) -> SheetScan:
         ref = (r.group(1) + r.group(2)).decode()
         t = _ATTR_T.search(attrs)
         if body:
+            scan.cells += 1
             row = int(r.group(2))
             if row > scan.max_row:
                 scan.max_row = row
@@ -286,15 +293,23 @@ def _read(data: bytes, label: str, path: Path | None, given: Rubric | None = Non
         raise WorkbookError(f"{label}：{_bad_target(EDITION_NAME, edition_target, parts)}")
 
     # the sheets any name points to: scanned (size-checked), sanitized for calamine if needed
+    # the sheets any name points to are read; every sheet is scanned (size, extent, formulas), since
+    # recalc's engine and export load them all
     wanted = sorted({sheet for sheet, _ref in names.values() if sheet in parts})
     xml: dict[str, bytes] = {}
     scans: dict[str, SheetScan] = {}
-    for sheet in wanted:
+    for sheet in parts:
         xml[sheet] = _part(archive, parts[sheet], sheet, label)
         scans[sheet] = scan = scan_sheet(xml[sheet])
         if scan.max_row > MAX_ROWS or scan.max_col > MAX_COLUMNS:
             raise WorkbookError(f"{label}：工作表“{sheet}”有内容到第 {scan.max_row} 行、第 {scan.max_col} 列，"
                                 f"超出模板的范围（最多 {MAX_ROWS} 行、{MAX_COLUMNS} 列），不是正常填报的工作簿，已拒绝")
+    total = sum(scan.cells for scan in scans.values())
+    for sheet in set(parts) - set(wanted):
+        del xml[sheet]
+    if total > MAX_CELLS:
+        raise WorkbookError(f"{label}：有内容的单元格达 {total} 个，超出模板的范围（最多 {MAX_CELLS} 个），"
+                            "不是正常填报的工作簿，已拒绝")
     book_bytes = data
     if any(s.unsupported for s in scans.values()):
         book_bytes = _repacked(archive, {parts[s]: _sanitized(xml[s]) for s in wanted if scans[s].unsupported})
@@ -502,7 +517,7 @@ def _check_cells(wb: WorkbookData) -> None:
             raise WorkbookError(f"{wb.label}：{wb.where(f.name)}（{f.name}）填的是日期或时间，应为"
                                 f"{'数字' if f.kind not in ('check', 'status') else '是/否或规定的文字'}")
     year = wb.value("预算年度")
-    if year is not None and not (isinstance(year, float) and year.is_integer() and 1990 <= year <= 2100):
+    if year is not None and not (isinstance(year, float) and year.is_integer() and 2000 <= year <= 2100):
         wb.flags.append(f"预算年度“{year}”应为四位数字的年份（{wb.where('预算年度')}）")
     # content below the target range is not counted: say so
     target_sheet, ref = wb.names["预期指标值"]

@@ -227,6 +227,18 @@ def seven_hundred_thousand_rows(tmp):
     return _rezip(EXAMPLE, tmp / "rows.xlsm", replace={part: xml})
 
 
+def too_many_cells_on_a_sheet_of_its_own(tmp):
+    """110,000 numbers on the hidden xlwings.conf sheet, which no name points to: every sheet counts."""
+    part = _sheet_part(EXAMPLE, "xlwings.conf")
+    with zipfile.ZipFile(EXAMPLE) as z:
+        xml = z.read(part)
+    letters = [chr(65 + i) + chr(65 + j) for i in range(4) for j in range(26)][:100]
+    rows = b"".join(b'<row r="%d">' % r + b"".join(b'<c r="%s%d"><v>1</v></c>' % (c.encode(), r) for c in letters)
+                    + b"</row>" for r in range(10, 1110))
+    xml = re.sub(rb"<sheetData\s*/>", b"<sheetData></sheetData>", xml).replace(b"</sheetData>", rows + b"</sheetData>")
+    return _rezip(EXAMPLE, tmp / "cells.xlsm", replace={part: xml})
+
+
 def spill_error_in_an_input(tmp):
     """An input cell holding #SPILL! (calamine cannot read it; the reader must, and name the cell)."""
     sheet, ref = _ref("编外人数")
@@ -342,6 +354,7 @@ CASES = {
     lzma_members: Refused("使用了 Excel 不支持的压缩方式"),
     huge_shared_strings: Refused("过大"),
     seven_hundred_thousand_rows: Refused("超出模板的范围"),
+    too_many_cells_on_a_sheet_of_its_own: Refused("超出模板的范围（最多 100000 个）"),
     spill_error_in_an_input: Findings(("编外人数引用的单元格有错误（#SPILL!）",), INPUT_ERROR),
     calc_error_in_a_score: Accepted(),
     typed_over_scores: Findings(("不是公式：手工填写了 1", "不是公式：手工填写了 100")),
