@@ -252,14 +252,17 @@ def _cross_checks(report: AuditReport, values: dict[str, Any], data: WorkbookDat
 MAX_LISTED = 5  # input errors named in one message
 
 
-def input_errors(report: AuditReport, consequence: str = "无法评分") -> str | None:
-    """One Chinese message naming every input the rules refused (and its cell), or None when all were scored."""
+def input_errors(report: AuditReport, consequence: str = "无法评分", named: bool = True) -> str | None:
+    """One Chinese message naming every input the rules refused (and its cell), or None when all were scored.
+
+    ``named``: begin with the file's name (not where a file column says it already).
+    """
     broken = [f for f in report.findings if f.error is not None]
     if not broken:
         return None
     lines = "；".join(f"{f.name}：{f.notes[0] if f.notes else f.error}" for f in broken[:MAX_LISTED])
     more = f"；等共 {len(broken)} 项" if len(broken) > MAX_LISTED else ""
-    return f"{report.file}：输入有误，{consequence}——{lines}{more}"
+    return f"{report.file}：" * named + f"输入有误，{consequence}——{lines}{more}"
 
 
 def trusted(source, label: str | None = None, rubric: Rubric | None = None) -> tuple[WorkbookData, AuditReport]:

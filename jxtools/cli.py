@@ -21,6 +21,7 @@ import os
 import signal
 import sys
 import unicodedata
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
@@ -366,8 +367,9 @@ def audit(workbooks: tuple[Path, ...], fmt: str | None, output: Path | None) -> 
     unreadable = any(r.error for r in reports)
     disagree = any(not r.ok for r in reports)
     if len(reports) > 1 or fmt != "table":
-        click.echo(f"共 {len(reports)} 个文件：一致 {sum(r.ok for r in reports)}，"
-                   f"不一致或需注意 {sum(not r.ok and not r.error for r in reports)}，无法读取 {sum(bool(r.error) for r in reports)}",
+        from .report_xlsx import conclusion
+
+        click.echo(f"共 {len(reports)} 个文件：{_counted(Counter(conclusion(r) for r in reports))}",
                    err=fmt == "json" and output is None)
     sys.exit(EXIT_UNREADABLE if unreadable else EXIT_DISAGREE if disagree else EXIT_OK)
 
@@ -380,33 +382,36 @@ def audit(workbooks: tuple[Path, ...], fmt: str | None, output: Path | None) -> 
 def batch(sources: tuple[Path, ...], output: Path, jobs: int | None) -> None:
     """批量评分：对文件夹或文件列表中的每个工作簿复核评分，汇总到一张表。"""
     from .batch import collect, run_batch
-    from .report_xlsx import summary_csv, summary_workbook
+    from .report_xlsx import AGREES, UNREADABLE, conclusion, summary_csv, summary_workbook
 
-    _check_output(output, (".xlsx", ".csv"), "汇总表")
     files = collect(sources)
     if not files:
         _fail("没有找到 .xlsx/.xlsm 工作簿")
     _check_output(output, (".xlsx", ".csv"), "汇总表", files)
-    counts = {"all": 0, "broken": 0, "flagged": 0}
+    counts: Counter = Counter()
 
     def reports():
         for r in run_batch(files, jobs=jobs, progress=True):
-            counts["all"] += 1
+            counts[conclusion(r)] += 1
             if r.error:
-                counts["broken"] += 1
                 click.echo(f"错误：{r.error}", err=True)
-            elif not r.ok:
-                counts["flagged"] += 1
             yield r
 
     build = summary_csv if output.suffix.lower() == ".csv" else summary_workbook
     data = build(reports())
-    if counts["broken"] == counts["all"]:  # nothing to summarize: no output file
+    total = sum(counts.values())
+    if counts[UNREADABLE] == total:  # nothing to summarize: no output file
         sys.exit(EXIT_UNREADABLE)
     _write_bytes(output, data, files)
-    click.echo(f"共 {counts['all']} 个文件，评分完成 {counts['all'] - counts['broken']}"
-               f"（不一致或需注意 {counts['flagged']}），无法读取 {counts['broken']}；汇总表：{output}")
-    sys.exit(EXIT_UNREADABLE if counts["broken"] else EXIT_DISAGREE if counts["flagged"] else EXIT_OK)
+    click.echo(f"共 {total} 个文件：{_counted(counts)}；汇总表：{output}")
+    sys.exit(EXIT_UNREADABLE if counts[UNREADABLE] else EXIT_OK if counts[AGREES] == total else EXIT_DISAGREE)
+
+
+def _counted(counts) -> str:
+    """一致 3，分数不一致 1，…: every conclusion the files got, in the bureau workbook's order."""
+    from .report_xlsx import CONCLUSIONS
+
+    return "，".join(f"{c} {counts[c]}" for c in reversed(CONCLUSIONS) if counts[c] or c == CONCLUSIONS[-1])
 
 
 # ------------------------------------------------------------------ template, rubric, export

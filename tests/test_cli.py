@@ -183,7 +183,7 @@ def test_batch_scores_a_directory_and_keeps_going_past_broken_files(tmp_path, ag
     out = tmp_path / "summary.xlsx"
     result = run("batch", folder, "-o", out, "--jobs", "2")
     assert result.exit_code == 2
-    assert "共 4 个文件，评分完成 3，无法读取 1" in result.output
+    assert "共 4 个文件：一致 3，无法读取 1；" in result.output
     rows = list(openpyxl.load_workbook(out)["汇总"].iter_rows(values_only=True))
     header, body = rows[0], rows[1:]
     assert header[:3] == ("文件", "部门", "年度") and "综合评分（复核）" in header
