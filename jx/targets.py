@@ -40,6 +40,7 @@ CHINESE_DIGITS = "〇一二三四五六七八九"
 CHINESE_ALIASES = {"零": "〇", "两": "二"}
 CHINESE_TEN = "十"
 SPACES = (" ", "\u3000", "\t", "\n", "\r")
+DIGITS_READ = DigitRun.span - 1  # the longest run of digits a reading step sees to its end
 SENTINEL = "@"  # ends parsed text, so that MID never returns "" (FIND("",…) differs between applications)
 REST = 999  # "the rest of the text" for MID
 TARGET_LABEL, ACTUAL_LABEL = "预期指标值", "实际完成值"
@@ -188,7 +189,10 @@ def tree(rubric: Rubric, target: Expr, actual: Expr) -> Expr:
 
     checks = (read.present(target, TARGET_LABEL, "target") + read.present(actual, ACTUAL_LABEL, "actual")
               + [Check(any_of(fn("ISLOGICAL", target), fn("ISLOGICAL", actual)),
-                       read.message(f"{TARGET_LABEL}和{ACTUAL_LABEL}不能是逻辑值"))])
+                       read.message(f"{TARGET_LABEL}和{ACTUAL_LABEL}不能是逻辑值")),
+                 # a run of more digits than a reading step looks at: say so rather than guess
+                 Check(any_of(*[fn("ISERROR", x) for x in (kind, low, high, actual_value)]),
+                       read.message(f"{TARGET_LABEL}或{ACTUAL_LABEL}中的数字过长（最多 {DIGITS_READ} 位），无法判定"))])
     worded = If(sign.ne(""),
                 Fail(read.message(f"{TARGET_LABEL}“", quoted, "”只有比较符，没有数值"), "target"),
                 If(fn("ISNUMBER", actual),

@@ -236,6 +236,11 @@ TARGET_PAIRS = [
     # more of the same kind: wide digits and signs, odd commas and spaces, tiny and huge number cells
     ("≥１０", "10"), ("1,50", "100"), ("12,3456", "5"), ("2 - 3", "2.5"), ("1\u00a0000", "999"),
     (0.0001, 0.001), (1e-7, 0), (1e15, 1e15), (123456789012, "123456789012"), (-0.5, "-1"),
+    # the newer readings: words for the comparison, Chinese numerals, antonyms, what cannot be judged
+    ("不超过5次", "5次"), ("不超过5次", "六次"), ("100万元以内", "100万元"), ("低于5%", "5%"), ("不少于10", "九"),
+    ("十次", "十次"), ("二十五个", "26个"), ("两场", "一场"), ("一致", "一致"), ("有效保障", "无保障"),
+    ("无违规", "无违规"), ("合规", "存在违规"), ("≥90%", 85), ("≥90%", 1), ("１，０００人次", "999人次"),
+    ("1" * 24, "5"), ("1" * 25, "5"), ("10次", "1" * 30),
 ]
 # Pairs where the add-in's reading and the native formulas' differ in LibreOffice, with the reason.
 # (Since jx.targets is one expression tree, evaluated by Python with the spreadsheet's own TRIM, MID,
