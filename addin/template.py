@@ -6,10 +6,14 @@ given the reference inputs, writes the filled example in ``examples/``.
 
 Sheets (the official tables of the report, in Chinese):
 填报说明, 基础数据 (every input as one named cell), 评分表 (every 分数 a JX
-formula), 预算执行 (the quarterly table), 自评表 (tasks and targets), and the
-hidden ``xlwings.conf``. Its VBA project carries xlwings' standalone module,
-the generated ``xlwings_udfs`` wrappers and ``jx_register``, which gives the
-Function Wizard the Chinese descriptions when the workbook opens.
+formula), 预算执行 (the quarterly table), 自评表 (tasks and the overall goal),
+绩效指标 (the targets), 报告文字 (the report's own words), and the hidden
+``xlwings.conf``. Each table prints like the official one: A4 landscape at
+full size, rows as tall as their text, its head on every page, no pages of
+empty input rows, nothing shown in a blank template's computed cells. Its
+VBA project carries xlwings' standalone module, the generated
+``xlwings_udfs`` wrappers and ``jx_register``, which gives the Function
+Wizard the Chinese descriptions when the workbook opens.
 """
 
 from __future__ import annotations
@@ -23,11 +27,15 @@ from datetime import datetime
 from pathlib import Path
 
 from openpyxl import Workbook
-from openpyxl.formatting.rule import FormulaRule
+from openpyxl.formatting.rule import FormulaRule, Rule
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
-from openpyxl.utils import get_column_letter, quote_sheetname
+from openpyxl.styles.differential import DifferentialStyle
+from openpyxl.styles.numbers import NumberFormat
+from openpyxl.utils import get_column_letter, quote_sheetname, range_boundaries
+from openpyxl.utils.indexed_list import IndexedList
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.pagebreak import Break
 from openpyxl.worksheet.worksheet import Worksheet
 
 from jx.functions import functions
@@ -35,9 +43,9 @@ from jx.rubric import Rubric
 from jx.shapes import CheckPart, SchedulePart
 
 from .atomic import write_atomically
-from .layout import (CONF, EDITION_NAME, EXEC, FILLED_NAME, INPUTS, INSTRUCTIONS, SCORES, SELF, SELFCHECK_NAME,
-                     SELFCHECK_ROW, TARGETS, TASK_ROWS, TARGET_ROWS, TEXT_FIRST_ROW, TEXTS, Field, Layout, layout, schedule_summary, score_name,
-                     target_formula)
+from .layout import (CONF, EDITION_NAME, EXEC, FILLED_NAME, INPUTS, INSTRUCTIONS, MET_WORD, MISSED_WORD, SCORES,
+                     SELF, SELFCHECK_NAME, SELFCHECK_ROW, TARGETS, TASK_ROWS, TARGET_ROWS, TEXT_FIRST_ROW, TEXTS,
+                     UNJUDGED_WORD, Field, Layout, layout, schedule_summary, score_name, target_formula)
 
 TEMPLATE_NAME = "workbook_template.xlsm"
 FIXED_TIME = datetime(2020, 1, 1)  # deterministic document properties
@@ -58,6 +66,7 @@ HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
 INPUT_FILL = PatternFill("solid", fgColor="FFF2CC")
 DEDUCTION_FILL = PatternFill("solid", fgColor="FCE4D6")
 ERROR_FILL = PatternFill("solid", fgColor="FF9999")
+NORMAL_FONT = Font(name="宋体", size=11, charset=134)
 TITLE_FONT = Font(name="宋体", size=14, bold=True)
 BOLD = Font(name="宋体", bold=True)
 BODY = Font(name="宋体", size=10)
@@ -125,9 +134,188 @@ def _widths(ws: Worksheet, widths: Sequence[float]) -> None:
         ws.column_dimensions[get_column_letter(i)].width = width
 
 
+# ------------------------------------------------------------------ printing like the official tables
+#
+# Every table sheet prints on A4 landscape at full size: its columns add up to at most PRINT_UNITS
+# width units, so "fit to one page wide" never shrinks the 10-point body. A width unit is the digit
+# of the workbook's Normal font, 宋体 11 as in Chinese Excel: 8 px = 6 pt in Excel and WPS, about
+# 6.15 pt in LibreOffice, so 126 units fill the 784 pt between 0.4-inch margins in all three.
+# Neither LibreOffice nor Excel grows a row that a file gives a height, and LibreOffice does not
+# fit the rows of an openpyxl file on loading: every row with text gets the height its wrapped
+# text needs, computed from the text, the font size and the (merged) column width.
+
+PRINT_UNITS = 126  # the widest a landscape table may be (width units)
+SIDE_MARGIN, TOP_MARGIN, FOOTER_MARGIN = 0.4, 0.6, 0.3  # inches
+FOOTER = "&A　第 &P 页"  # the sheet's name and its own page number
+UNIT_POINTS = 6.0  # a width unit in Excel (宋体 11's digit, 8 px; LibreOffice's is a little wider)
+CELL_PADDING = 3.75  # points of a column's width that text never uses
+LINE_PITCH = 1.45  # line height ÷ font size (Noto CJK, what LibreOffice draws 宋体 with; 宋体 needs less)
+ROW_PADDING = 6.0  # points above and below the lines, together
+MAX_ROW_HEIGHT = 409.0  # Excel's tallest row
+DEFAULT_ROW_HEIGHT = 15.0  # a row without a height of its own (openpyxl's sheet default)
+A4_HEIGHT = 595.3  # points, landscape
+PAGE_SLACK = 3.0  # points of a page the builder's page breaks leave unused
+BLANK_TASK_ROWS, BLANK_TARGET_ROWS = 10, 25  # the rows the blank template prints (one page each)
+HEAD = Font(name="宋体", size=10, bold=True)  # column heads and labels of the tables
+CODE = Font(name="宋体", size=9)  # the 计分函数 column: most function names fit on one line
+# The tables' columns (width units): 评分表 A–I, 自评表 A–G, 绩效指标 A–G (G hidden), 报告文字 A–C
+SCORE_WIDTHS = (11, 8, 10, 5, 22, 50, 7, 13, 22)  # I (计分函数) is read on screen, not printed
+SELF_WIDTHS = (16, 38, 16, 16, 16, 16, 8)
+TARGET_WIDTHS = (12, 16, 38, 22, 22, 16, 14)
+TEXT_WIDTHS = (16, 28, 82)  # 报告文字 A–C
+_OPENING = "（《「『【〈“‘([{"
+_CLOSING = "，。、；：？！）》」』】〉”’,.;:?!)]}%％"
+# Until an input is entered (已填写项数=0) a computed cell shows nothing: numbers and texts get
+# the empty format, errors (which no format can change) a white font. No 0, no wall of #VALUE!.
+BLANK_FORMAT = NumberFormat(numFmtId=300, formatCode=";;;")
+BLANK_STYLE = DifferentialStyle(font=Font(color="FFFFFFFF"), numFmt=BLANK_FORMAT)
+NO_ZERO = "#,##0.00;-#,##0.00;;@"  # a sum of no amounts shows nothing
+
+
+def _blank_until_filled(ws: Worksheet, ranges: Sequence[str]) -> None:
+    """Hide what the cells show while the template is blank (add before the ranges' other rules)."""
+    for cells in ranges:
+        ws.conditional_formatting.add(cells, Rule(type="expression", formula=[f"{FILLED_NAME}=0"], dxf=BLANK_STYLE,
+                                                  stopIfTrue=True))
+
+
+def _page(ws: Worksheet, title_rows: str, area: Sequence[str] | str | None = None) -> None:
+    """A4 landscape, one page wide, the title rows on every page, the sheet's name and page in the footer."""
+    _print_setup(ws, title_rows)
+    margins = ws.page_margins
+    margins.left = margins.right = SIDE_MARGIN
+    margins.top = margins.bottom = TOP_MARGIN
+    margins.header = margins.footer = FOOTER_MARGIN
+    ws.oddFooter.center.text = FOOTER
+    ws.oddFooter.center.font = "宋体"  # &"宋体": a font name alone is valid (its style then the regular)
+    ws.oddFooter.center.size = 10
+    ws.page_setup.firstPageNumber = 1
+    ws.page_setup.useFirstPageNumber = True
+    last = ws.max_column
+    if area:
+        ws.print_area = area
+        last = max(range_boundaries(a)[2] for a in ([area] if isinstance(area, str) else area))
+    units = sum(_column_width(ws, col) for col in range(1, last + 1)
+                if not ws.column_dimensions[get_column_letter(col)].hidden)
+    assert units <= PRINT_UNITS, f"{ws.title}: {units:g} width units print below 10 pt"
+
+
+def _column_width(ws: Worksheet, col: int) -> float:
+    dimension = ws.column_dimensions.get(get_column_letter(col))
+    return dimension.width if dimension is not None and dimension.width else 8.43
+
+
+def _char_em(ch: str) -> float:
+    """A character's advance in ems: CJK and full-width 1, ASCII as wide as 宋体's or Noto's, whichever is wider."""
+    if ord(ch) > 0x7F:
+        return 1.0
+    return 0.72 if ch.isupper() else 0.6
+
+
+def _units(paragraph: str) -> list[str]:
+    """The paragraph cut where a line may break: after a space or a CJK character, not before closing
+    punctuation, not after opening punctuation, never inside a run of ASCII letters and digits."""
+    out: list[str] = []
+    for ch in paragraph:
+        if out:
+            prev = out[-1][-1]
+            joined = (ch in _CLOSING or prev in _OPENING
+                      or (ord(ch) <= 0x7F and ord(prev) <= 0x7F and not prev.isspace() and not ch.isspace()))
+            if joined:
+                out[-1] += ch
+                continue
+        out.append(ch)
+    return out
+
+
+def _line_count(paragraph: str, width_em: float) -> int:
+    """How many lines a paragraph takes in a line ``width_em`` ems wide (greedy, as both applications wrap)."""
+    lines, used = 1, 0.0
+    for unit in _units(paragraph):
+        width = sum(_char_em(ch) for ch in unit)
+        if used + width <= width_em or (unit.isspace() and used):
+            used += width
+        elif width <= width_em:
+            lines, used = lines + 1, width
+        else:  # longer than a line: broken at characters
+            for ch in unit:
+                w = _char_em(ch)
+                if used + w > width_em and used:
+                    lines, used = lines + 1, 0.0
+                used += w
+    return lines
+
+
+def _text_height(text: str, width: float, size: float = 11) -> float:
+    """The row height (points) that shows ``text`` wrapped in ``width`` width units at ``size`` points."""
+    width_em = max(1.0, (width * UNIT_POINTS - CELL_PADDING) * 0.98 / size)
+    lines = sum(_line_count(p, width_em) for p in str(text).split("\n"))
+    return min(MAX_ROW_HEIGHT, round(lines * size * LINE_PITCH + ROW_PADDING + 0.049, 1))
+
+
+def _shown_value(cell) -> str | None:
+    """What a cell shows, when the builder knows it (a formula's result it does not)."""
+    value = cell.value
+    if value is None or (isinstance(value, str) and value.startswith("=")):
+        return None
+    if isinstance(value, bool):
+        return str(value).upper()
+    if isinstance(value, (int, float)):
+        return f"{value:,.2f}" if "0.00" in (cell.number_format or "") else f"{value:g}"
+    return str(value)
+
+
+def _fit_rows(ws: Worksheet, rows, shown: Mapping[str, str] | None = None) -> None:
+    """Give each row of ``rows`` that holds text the height its wrapped text needs.
+
+    A cell merged across columns wraps in their total width; one merged
+    across rows may spread over their heights. ``shown``: what formula
+    cells will show, by coordinate, where the builder knows it. A row with
+    nothing but empty input cells and formulas keeps no height of its own
+    (Excel fits it to what the user types).
+    """
+    shown = shown or {}
+    rows = list(rows)
+    spans: dict[tuple[int, int], tuple[int, int, int, int]] = {}
+    covered: set[tuple[int, int]] = set()
+    for merged in ws.merged_cells.ranges:
+        spans[(merged.min_row, merged.min_col)] = merged.bounds
+        covered |= {(r, c) for r in range(merged.min_row, merged.max_row + 1)
+                    for c in range(merged.min_col, merged.max_col + 1)} - {(merged.min_row, merged.min_col)}
+    hidden = {col for col in range(1, ws.max_column + 1) if ws.column_dimensions[get_column_letter(col)].hidden}
+    heights: dict[int, float] = {}
+    tall: list[tuple[int, int, float]] = []
+    wanted = set(rows)
+    for (row, col), cell in sorted(ws._cells.items()):  # the cells there are (ws[row] would add empty ones)
+        if row in wanted:
+            if (row, col) in covered or col in hidden:
+                continue
+            text = shown.get(cell.coordinate, _shown_value(cell))
+            if text is None or text == "":
+                continue
+            min_col, min_row, max_col, max_row = spans.get((row, col), (col, row, col, row))
+            width = sum(_column_width(ws, c) for c in range(min_col, max_col + 1) if c not in hidden)
+            if not cell.alignment.wrap_text:  # one line (a title runs on over the empty cells to its right)
+                width = 10 * PRINT_UNITS
+            need = _text_height(text, width, cell.font.sz or 11)
+            if max_row > min_row:
+                tall.append((min_row, max_row, need))
+            else:
+                heights[row] = max(heights.get(row, 0), need)
+    for first, last, need in tall:  # a cell merged down: its rows together are tall enough
+        span = range(first, last + 1)
+        have = sum(heights.get(r, ws.row_dimensions[r].height or DEFAULT_ROW_HEIGHT) for r in span)
+        if have < need:
+            for r in span:
+                height = heights.get(r, ws.row_dimensions[r].height or DEFAULT_ROW_HEIGHT)
+                heights[r] = round(height + (need - have) / len(span) + 0.05, 1)
+    for row, height in heights.items():
+        ws.row_dimensions[row].height = min(MAX_ROW_HEIGHT, height)
+
+
 # ------------------------------------------------------------------ 填报说明
 
-INSTRUCTION_WIDTHS = (30, 42, 48)  # 填报说明's three columns: the texts span them, the troubleshooting table fills them
+INSTRUCTION_WIDTHS = (20, 28, 30)  # on a portrait page: the body prints at 10 pt  # 填报说明's three columns: the texts span them, the troubleshooting table fills them
 
 
 def instructions(ws: Worksheet, rubric: Rubric, native: str | None = None) -> None:
@@ -256,11 +444,12 @@ def _check_points(lay: Layout) -> dict[str, float]:
 def _inputs(ws: Worksheet, lay: Layout, values: Mapping[str, object], written: set) -> None:
     _cell(ws, "A1", "基础数据（浅黄色单元格为填报项，每项为一个命名单元格）", font=TITLE_FONT, border=False,
           align=Alignment(vertical="center"))
-    _cell(ws, "C2", FILLED_NAME, font=BOLD, border=False)
+    _cell(ws, "C2", FILLED_NAME, font=HEAD, border=False)
     _formula(ws, lay, "D2", written, border=False, align=Alignment(horizontal="left"))
     headers = ("序号", "类别", "名称", "填报值", "单位", "说明")
     for col, text in enumerate(headers, start=1):
-        _cell(ws, f"{get_column_letter(col)}3", text, font=BOLD, fill=HEADER_FILL, align=CENTER)
+        _cell(ws, f"{get_column_letter(col)}3", text, font=HEAD, fill=HEADER_FILL, align=CENTER)
+    vocabulary = lay.rubric.vocabulary
     validations: dict[str, DataValidation] = {}
     for i, field in enumerate(lay.fields):
         row = lay.input_rows[field.name]
@@ -268,6 +457,8 @@ def _inputs(ws: Worksheet, lay: Layout, values: Mapping[str, object], written: s
         _cell(ws, f"B{row}", field.group)
         _cell(ws, f"C{row}", field.name)
         value = values.get(field.name)
+        if field.kind == "check" and isinstance(value, bool):  # shown as the drop-down offers it, not TRUE/FALSE
+            value = vocabulary.yes[0] if value else vocabulary.no[0]
         input_cell = _cell(ws, f"D{row}", value, fill=INPUT_FILL, fmt=NUMBER_FORMATS.get(field.kind))
         input_cell.protection = UNLOCKED
         _cell(ws, f"E{row}", field.unit, align=CENTER)
@@ -278,47 +469,63 @@ def _inputs(ws: Worksheet, lay: Layout, values: Mapping[str, object], written: s
             validations.setdefault(key, dv).add(f"D{row}")
     for dv in validations.values():
         ws.add_data_validation(dv)
-    _widths(ws, (6, 20, 22, 20, 8, 70))
+    _widths(ws, (5, 16, 20, 18, 6, 61))
+    _blank_until_filled(ws, ["D2"])
     ws.freeze_panes = "A4"
     ws.protection.sheet = True
-    _print_setup(ws, "3:3")
+    _fit_rows(ws, range(1, ws.max_row + 1))
+    _page(ws, "3:3")
 
 
 # ------------------------------------------------------------------ 评分表
 
-def _title_block(ws: Worksheet, lay: Layout, written: set, title: str, last_col: str) -> None:
-    """The official tables' head: title, then 部门名称 and 预算年度 from the inputs."""
+def _title_block(ws: Worksheet, lay: Layout, written: set, title: str, last_col: str, width: float) -> None:
+    """The official tables' head: title, then 部门名称 and 预算年度 from the inputs (column A ``width`` wide)."""
     ws.merge_cells(f"A1:{last_col}1")
     _cell(ws, "A1", title, font=TITLE_FONT, align=CENTER, border=False)
-    _cell(ws, "A2", "部门（单位）名称", font=BOLD, border=False)
+    label = "部门（单位）名称"
+    if _text_height(label, width, HEAD.sz) > _text_height("部", width, HEAD.sz):  # two lines: broken after the brackets
+        label = "部门（单位）\n名称"
+    _cell(ws, "A2", label, font=HEAD, border=False)
     ws.merge_cells("B2:D2")
     _formula(ws, lay, "B2", written, border=False)
-    _cell(ws, "E2", "预算年度", font=BOLD, border=False)
-    _formula(ws, lay, "F2", written, border=False, align=Alignment(horizontal="left"))
+    _cell(ws, "E2", "预算年度", font=HEAD, border=False)
+    _formula(ws, lay, "F2", written, border=False, align=Alignment(horizontal="left", vertical="center"))
 
 
-def _scores(ws: Worksheet, lay: Layout, written: set) -> None:
+def _head_shown(filled: Filled) -> dict[str, str]:
+    """What the head's two formulas show: the department's name and the year, as filled in."""
+    return {ref: str(filled.values[name]) for ref, name in (("B2", "部门名称"), ("F2", "预算年度"))
+            if filled.values.get(name) not in (None, "")}
+
+
+def _scores(ws: Worksheet, lay: Layout, written: set, filled: Filled) -> None:
     rubric = lay.rubric
-    _title_block(ws, lay, written, "部门整体支出绩效评分表", "I")
-    _cell(ws, "G2", "评分标准版本", font=BOLD, border=False)
-    ws.merge_cells("H2:I2")
-    _cell(ws, "H2", rubric.id, border=False)
+    _title_block(ws, lay, written, "部门整体支出绩效评分表", "H", SCORE_WIDTHS[0])
+    _cell(ws, "G2", "评分标准版本", font=HEAD, border=False)
+    _cell(ws, "H2", rubric.id, font=CODE, border=False)
     ws.merge_cells("A3:D3")
-    _cell(ws, "A3", "评价指标", font=BOLD, fill=HEADER_FILL, align=CENTER)
+    _cell(ws, "A3", "评价指标", font=HEAD, fill=HEADER_FILL, align=CENTER)
     for col, text in zip("EFGHI", ("指标说明", "评分标准", "分数", "扣分", "计分函数")):
         ws.merge_cells(f"{col}3:{col}4")
-        _cell(ws, f"{col}3", text, font=BOLD, fill=HEADER_FILL, align=CENTER)
+        _cell(ws, f"{col}3", text, font=HEAD, fill=HEADER_FILL, align=CENTER)
     for col, text in zip("ABCD", ("一级指标", "二级指标", "三级指标", "分值")):
-        _cell(ws, f"{col}4", text, font=BOLD, fill=HEADER_FILL, align=CENTER)
+        _cell(ws, f"{col}4", text, font=HEAD, fill=HEADER_FILL, align=CENTER)
 
     names = functions(rubric)
-    rows_of: dict[str, list[int]] = {}
-    level2_start: tuple[str, str, int] | None = None
+    groups: dict[str, list[list[int]]] = {"A": [], "B": []}  # the rows of each 一级指标 and 二级指标
     row = lay.scores[0].row
+    previous: tuple[str, str] | None = None
     for score in lay.scores:
         ind = rubric.indicator(score.indicator)
         row = score.row
-        rows_of.setdefault(ind.level1, []).append(row)
+        if previous is None or previous[0] != ind.level1:
+            groups["A"].append([])
+        if previous != (ind.level1, ind.level2):
+            groups["B"].append([])
+        groups["A"][-1].append(row)
+        groups["B"][-1].append(row)
+        previous = (ind.level1, ind.level2)
         level1_max = dict(rubric.level1)[ind.level1]
         _cell(ws, f"A{row}", f"{ind.level1}\n（{level1_max:g}分）", align=CENTER)
         _cell(ws, f"B{row}", ind.level2, align=CENTER)
@@ -326,22 +533,10 @@ def _scores(ws: Worksheet, lay: Layout, written: set) -> None:
         _cell(ws, f"D{row}", ind.max, align=CENTER)
         _cell(ws, f"E{row}", ind.description)
         _cell(ws, f"F{row}", ind.rule_text + (f"\n【口径】{ind.reading}" if ind.reading else ""))
-        _formula(ws, lay, f"G{row}", written, font=BOLD, align=CENTER, fmt="0.00")
+        _formula(ws, lay, f"G{row}", written, font=HEAD, align=CENTER, fmt="0.00")
         _formula(ws, lay, f"H{row}", written, align=CENTER, fmt="0.00")
         used = [ind.function] + [n for n in _nested(score.call) if n != ind.function]
-        _cell(ws, f"I{row}", "、".join(n for n in used if n in names), align=CENTER)
-        ws.row_dimensions[row].height = max(60, 15 * (ind.rule_text.count("\n") + 2))
-        if level2_start and (level2_start[0], level2_start[1]) != (ind.level1, ind.level2):
-            if row - 1 > level2_start[2]:
-                ws.merge_cells(f"B{level2_start[2]}:B{row - 1}")
-            level2_start = None
-        if level2_start is None:
-            level2_start = (ind.level1, ind.level2, row)
-    if level2_start and row > level2_start[2]:
-        ws.merge_cells(f"B{level2_start[2]}:B{row}")
-    for rows in rows_of.values():
-        if len(rows) > 1:
-            ws.merge_cells(f"A{rows[0]}:A{rows[-1]}")
+        _cell(ws, f"I{row}", "\n".join(n for n in used if n in names), font=CODE, align=CENTER)  # one a line
     last_indicator_row = row
     row += 1
 
@@ -349,32 +544,75 @@ def _scores(ws: Worksheet, lay: Layout, written: set) -> None:
     for level1, level1_max in rubric.level1:
         row = lay.subtotal_rows[level1]
         ws.merge_cells(f"A{row}:C{row}")
-        _cell(ws, f"A{row}", f"{level1}小计", font=BOLD, align=CENTER)
+        _cell(ws, f"A{row}", f"{level1}小计", font=HEAD, align=CENTER)
         _cell(ws, f"D{row}", level1_max, align=CENTER)
-        _formula(ws, lay, f"G{row}", written, font=BOLD, align=CENTER, fmt="0.00")
+        _formula(ws, lay, f"G{row}", written, font=HEAD, align=CENTER, fmt="0.00")
     row = lay.total_row
     ws.merge_cells(f"A{row}:C{row}")
-    _cell(ws, f"A{row}", "综合评分", font=BOLD, align=CENTER)
+    _cell(ws, f"A{row}", "综合评分", font=HEAD, align=CENTER)
     _cell(ws, f"D{row}", rubric.total, align=CENTER)
-    _formula(ws, lay, f"G{row}", written, font=BOLD, align=CENTER, fmt="0.00")
+    _formula(ws, lay, f"G{row}", written, font=HEAD, align=CENTER, fmt="0.00")
     row = lay.grade_row
     ws.merge_cells(f"A{row}:C{row}")
-    _cell(ws, f"A{row}", "评分等级", font=BOLD, align=CENTER)
-    _formula(ws, lay, f"G{row}", written, font=BOLD, align=CENTER)
+    _cell(ws, f"A{row}", "评分等级", font=HEAD, align=CENTER)
+    _formula(ws, lay, f"G{row}", written, font=HEAD, align=CENTER)
+    for r in range(lay.subtotal_rows[rubric.level1[0][0]], lay.grade_row + 1):  # the rows' empty cells framed too
+        for col in "DEFH":
+            if ws[f"{col}{r}"].value is None:
+                _cell(ws, f"{col}{r}")
     row += 1
-    _cell(ws, f"A{row}", "填表人", font=BOLD, align=CENTER)
+    _cell(ws, f"A{row}", "填表人", font=HEAD, align=CENTER)
+    ws.merge_cells(f"B{row}:D{row}")
     _formula(ws, lay, f"B{row}", written, align=CENTER)
 
-    # a deduction is highlighted; an error is red
+    # nothing shows while the template is blank; then a deduction is highlighted, an error is red
     scores = f"G5:G{last_indicator_row}"
+    totals = f"G{last_indicator_row + 1}:G{row - 1}"
+    _blank_until_filled(ws, [scores, totals])
     ws.conditional_formatting.add(scores, FormulaRule(formula=["NOT(ISNUMBER(G5))"], fill=ERROR_FILL, stopIfTrue=True))
     ws.conditional_formatting.add(scores, FormulaRule(formula=["AND(ISNUMBER(G5),G5<D5)"], fill=DEDUCTION_FILL))
-    totals = f"G{last_indicator_row + 1}:G{row - 1}"
     ws.conditional_formatting.add(totals, FormulaRule(formula=[f"ISERROR(G{last_indicator_row + 1})"], fill=ERROR_FILL))
-    _widths(ws, (12, 10, 16, 6, 36, 70, 10, 8, 22))
+    _widths(ws, SCORE_WIDTHS)
     ws.freeze_panes = "A5"
     ws.protection.sheet = True
-    _print_setup(ws, "3:4")
+    _fit_rows(ws, range(1, row + 1), _head_shown(filled))
+    # The pages break where the builder says (the rows' heights are fixed, so both applications agree),
+    # and an 一级指标 or 二级指标 cell is merged down to the end of its page: on the next page it
+    # starts again, under the repeated head, instead of running under it.
+    breaks = _page_breaks(ws, row, (3, 4))
+    for col, runs in groups.items():
+        for rows in runs:
+            for part in _split(rows, breaks):
+                if len(part) > 1:
+                    ws.merge_cells(f"{col}{part[0]}:{col}{part[-1]}")
+    # Printed: the official table's columns and 扣分; which functions compute a score is read on screen
+    _page(ws, "3:4", f"A1:H{row}")
+
+
+def _split(rows: list[int], breaks: Sequence[int]) -> list[list[int]]:
+    """``rows`` cut after each page break (a break after row n)."""
+    parts: list[list[int]] = [[]]
+    for row in rows:
+        if parts[-1] and parts[-1][-1] in breaks:
+            parts.append([])
+        parts[-1].append(row)
+    return parts
+
+
+def _page_breaks(ws: Worksheet, last: int, repeat: tuple[int, int]) -> list[int]:
+    """Break the pages of rows 1–``last`` by their heights, the ``repeat`` rows atop every later page."""
+    usable = A4_HEIGHT - 2 * TOP_MARGIN * 72 - PAGE_SLACK
+    head = sum(ws.row_dimensions[r].height or DEFAULT_ROW_HEIGHT for r in range(repeat[0], repeat[1] + 1))
+    breaks: list[int] = []
+    used = 0.0
+    for row in range(1, last + 1):
+        height = ws.row_dimensions[row].height or DEFAULT_ROW_HEIGHT
+        if used + height > usable and row > repeat[1] + 1:
+            breaks.append(row - 1)
+            ws.row_breaks.append(Break(id=row - 1))
+            used = head
+        used += height
+    return breaks
 
 
 # ------------------------------------------------------------------ 预算执行
@@ -382,6 +620,7 @@ def _scores(ws: Worksheet, lay: Layout, written: set) -> None:
 def _exec(ws: Worksheet, lay: Layout, written: set) -> None:
     """One table per schedule part: amounts, rates, schedule, period scores, the average and the score."""
     rubric = lay.rubric
+    computed: list[str] = []
     for table in lay.schedules:
         ind = rubric.indicator(table.indicator)
         part = ind.schedule
@@ -389,13 +628,13 @@ def _exec(ws: Worksheet, lay: Layout, written: set) -> None:
         last = get_column_letter(1 + len(part.periods))
         ws.merge_cells(f"A{top - 2}:{last}{top - 2}")
         _cell(ws, f"A{top - 2}", f"{ind.name}指标", font=TITLE_FONT, align=CENTER, border=False)
-        _cell(ws, f"A{top}", "指标", font=BOLD, fill=HEADER_FILL, align=CENTER)
+        _cell(ws, f"A{top}", "指标", font=HEAD, fill=HEADER_FILL, align=CENTER)
         labels = [*table.arguments, "执行率", "序时进度", f"{part.period_label}执行率得分"]
         for offset, label in enumerate(labels, start=1):
-            _cell(ws, f"A{top + offset}", label, font=BOLD)
+            _cell(ws, f"A{top + offset}", label, font=HEAD)
         for i, period in enumerate(part.periods):
             col = get_column_letter(2 + i)
-            _cell(ws, f"{col}{top}", period.name, font=BOLD, fill=HEADER_FILL, align=CENTER)
+            _cell(ws, f"{col}{top}", period.name, font=HEAD, fill=HEADER_FILL, align=CENTER)
             for offset in range(1, len(table.arguments) + 1):
                 _formula(ws, lay, f"{col}{top + offset}", written, fmt="#,##0.00", align=CENTER)
             if (EXEC, f"{col}{table.rate_row}") in lay.formulas:
@@ -403,20 +642,24 @@ def _exec(ws: Worksheet, lay: Layout, written: set) -> None:
             _cell(ws, f"{col}{table.schedule_row}", period.schedule, fmt="0%", align=CENTER)
             if part.period_function:
                 _formula(ws, lay, f"{col}{table.score_row}", written, fmt="0.00", align=CENTER)
+        computed += [f"B{table.rate_row}:{last}{table.rate_row}", f"B{table.score_row}:{last}{table.score_row}"]
         summary = schedule_summary(table, lay)
         for j, (label, _formula_text) in enumerate(summary):
             row = table.summary_row + j
-            _cell(ws, f"A{row}", label, font=BOLD)
+            _cell(ws, f"A{row}", label, font=HEAD)
             ws.merge_cells(f"B{row}:{last}{row}")
             fmt = "0.00%" if j == 0 and part.average_function else "0.00"
             _formula(ws, lay, f"B{row}", written, fmt=fmt, align=CENTER)
+        computed.append(f"B{table.summary_row}:B{table.summary_row + len(summary) - 1}")
         note_row = table.summary_row + len(summary) + 1
         _cell(ws, f"A{note_row}", f"{ind.name}：{ind.summary}。" + (f"口径：{ind.reading}" if ind.reading else ""),
               border=False)
         ws.merge_cells(f"A{note_row}:{last}{note_row + 1}")
-    _widths(ws, (26, 18, 18, 18, 18))
+    _blank_until_filled(ws, computed)
+    _widths(ws, (24, 18, 18, 18, 18))
     ws.protection.sheet = True
-    _print_setup(ws, "1:1")
+    _fit_rows(ws, range(1, ws.max_row + 1))
+    _page(ws, "1:1")
 
 
 def _nested(call) -> list[str]:
@@ -433,13 +676,13 @@ def _nested(call) -> list[str]:
 
 def _self_evaluation(ws: Worksheet, lay: Layout, filled: Filled, written: set) -> None:
     """自评表: 年度主要任务完成情况, then 年度总体目标完成情况 (the targets have their own sheet)."""
-    _title_block(ws, lay, written, "部门（单位）整体支出绩效目标完成情况自评表", "G")
+    _title_block(ws, lay, written, "部门（单位）整体支出绩效目标完成情况自评表", "G", SELF_WIDTHS[0])
     first, last = lay.tasks
     ws.merge_cells(f"A{first - 2}:G{first - 2}")
-    _cell(ws, f"A{first - 2}", "年度主要任务完成情况", font=BOLD, fill=HEADER_FILL, align=CENTER)
+    _cell(ws, f"A{first - 2}", "年度主要任务完成情况", font=HEAD, fill=HEADER_FILL, align=CENTER)
     for col, text in zip("ABCDEFG", ("任务名称", "完成情况", "预算数（元）全额", "其中：财政拨款",
                                     "执行数（元）全额", "其中：财政拨款", "执行率")):
-        _cell(ws, f"{col}{first - 1}", text, font=BOLD, fill=HEADER_FILL, align=CENTER)
+        _cell(ws, f"{col}{first - 1}", text, font=HEAD, fill=HEADER_FILL, align=CENTER)
     for i in range(TASK_ROWS):
         row = first + i
         task = filled.tasks[i] if i < len(filled.tasks) else {}
@@ -450,38 +693,57 @@ def _self_evaluation(ws: Worksheet, lay: Layout, filled: Filled, written: set) -
             cell.protection = UNLOCKED
         _formula(ws, lay, f"G{row}", written, fmt="0.00%", align=CENTER)
     total_row = last + 1
-    _cell(ws, f"A{total_row}", "金额合计", font=BOLD, align=CENTER)
+    _cell(ws, f"A{total_row}", "金额合计", font=HEAD, align=CENTER)
     for col in "CDEF":
-        _formula(ws, lay, f"{col}{total_row}", written, font=BOLD, fmt="#,##0.00")
+        _formula(ws, lay, f"{col}{total_row}", written, font=HEAD, fmt=NO_ZERO)
     _formula(ws, lay, f"G{total_row}", written, fmt="0.00%", align=CENTER)
 
     goal_sheet, goal_ref = lay.names["年度总体目标"]
     goal_row = int(goal_ref.split("$")[-1])
     ws.merge_cells(f"A{goal_row - 2}:G{goal_row - 2}")
-    _cell(ws, f"A{goal_row - 2}", "年度总体目标完成情况", font=BOLD, fill=HEADER_FILL, align=CENTER)
+    _cell(ws, f"A{goal_row - 2}", "年度总体目标完成情况", font=HEAD, fill=HEADER_FILL, align=CENTER)
     ws.merge_cells(f"A{goal_row - 1}:C{goal_row - 1}")
-    _cell(ws, f"A{goal_row - 1}", "预期目标", font=BOLD, fill=HEADER_FILL, align=CENTER)
+    _cell(ws, f"A{goal_row - 1}", "预期目标", font=HEAD, fill=HEADER_FILL, align=CENTER)
     ws.merge_cells(f"D{goal_row - 1}:G{goal_row - 1}")
-    _cell(ws, f"D{goal_row - 1}", "目标实际完成情况", font=BOLD, fill=HEADER_FILL, align=CENTER)
+    _cell(ws, f"D{goal_row - 1}", "目标实际完成情况", font=HEAD, fill=HEADER_FILL, align=CENTER)
     for first_col, last_col, name in (("A", "C", "年度总体目标"), ("D", "G", "总体目标完成情况")):
         ws.merge_cells(f"{first_col}{goal_row}:{last_col}{goal_row}")
         cell = _cell(ws, f"{first_col}{goal_row}", filled.texts.get(name), fill=INPUT_FILL,
                      align=Alignment(wrap_text=True, vertical="top"))
         cell.protection = UNLOCKED
-    ws.row_dimensions[goal_row].height = 120
-    _widths(ws, (18, 40, 18, 18, 18, 16, 12))
+    _widths(ws, SELF_WIDTHS)
     ws.protection.sheet = True
-    _print_setup(ws, "1:2")
+    _fit_rows(ws, range(1, ws.max_row + 1), _head_shown(filled))
+    ws.row_dimensions[goal_row].height = max(120, ws.row_dimensions[goal_row].height or 0)  # room to write
+    # Printed: the filled task rows (the blank template: a few), then the total and the overall goal
+    tasks = min(TASK_ROWS, len(filled.tasks) or BLANK_TASK_ROWS)
+    area = [f"A1:G{goal_row}"] if tasks == TASK_ROWS else [f"A1:G{first + tasks - 1}", f"A{total_row}:G{goal_row}"]
+    _page(ws, f"1:{first - 1}", area)
+
+
+def _verdict(target: Mapping[str, object], rubric: Rubric) -> str | None:
+    """What 是否达成 will show for a filled target row (its height must hold it)."""
+    from jx.errors import JXInputError
+    from jx.targets import target_met
+
+    expected, actual = target.get("target"), target.get("actual")
+    if expected in (None, "") and actual in (None, ""):
+        return None
+    try:
+        return MET_WORD if target_met(expected, actual, rubric) else MISSED_WORD
+    except JXInputError as error:
+        return f"{UNJUDGED_WORD}：{error}"
 
 
 def _targets(ws: Worksheet, lay: Layout, filled: Filled, written: set) -> None:
     """绩效指标: 年度绩效指标完成情况, its header repeated on every printed page."""
-    _title_block(ws, lay, written, "年度绩效指标完成情况", "F")
+    _title_block(ws, lay, written, "年度绩效指标完成情况", "F", TARGET_WIDTHS[0])
     first, last = lay.targets
     for col, text in zip("ABCDEF", ("一级指标", "二级指标", "三级指标", "预期指标值", "实际完成值", "是否达成")):
-        _cell(ws, f"{col}{first - 1}", text, font=BOLD, fill=HEADER_FILL, align=CENTER)
-    _cell(ws, f"G{first - 1}", "判定（JX_TARGET_MET）", font=BOLD, fill=HEADER_FILL, align=CENTER)
-    for i in range(TARGET_ROWS):
+        _cell(ws, f"{col}{first - 1}", text, font=HEAD, fill=HEADER_FILL, align=CENTER)
+    _cell(ws, f"G{first - 1}", "判定（JX_TARGET_MET）", font=HEAD, fill=HEADER_FILL, align=CENTER)
+    shown = _head_shown(filled)
+    for i in range(last - first + 1):
         row = first + i
         target = filled.targets[i] if i < len(filled.targets) else {}
         for col, key in (("A", "level1"), ("B", "level2"), ("C", "name"), ("D", "target"), ("E", "actual")):
@@ -489,20 +751,28 @@ def _targets(ws: Worksheet, lay: Layout, filled: Filled, written: set) -> None:
             cell.protection = UNLOCKED
         _formula(ws, lay, f"F{row}", written, align=CENTER)
         _formula(ws, lay, f"G{row}", written, align=CENTER)
+        verdict = _verdict(target, lay.rubric) if target else None
+        if verdict:
+            shown[f"F{row}"] = verdict
     summary = last + 1
-    _cell(ws, f"A{summary}", "已填指标数", font=BOLD)
+    _cell(ws, f"A{summary}", "已填指标数", font=HEAD)
     _formula(ws, lay, f"B{summary}", written, align=CENTER)
-    _cell(ws, f"C{summary}", "未达成指标数", font=BOLD)
+    _cell(ws, f"C{summary}", "未达成指标数", font=HEAD)
     _formula(ws, lay, f"D{summary}", written, align=CENTER)
-    _cell(ws, f"E{summary}", "无法判定指标数", font=BOLD)
+    _cell(ws, f"E{summary}", "无法判定指标数", font=HEAD)
     _formula(ws, lay, f"F{summary}", written, align=CENTER)
-    ws.conditional_formatting.add(f"F{first}:F{last}", FormulaRule(formula=[f'F{first}="未达成"'], fill=DEDUCTION_FILL))
     ws.conditional_formatting.add(f"F{first}:F{last}",
-                                  FormulaRule(formula=[f'LEFT(F{first},4)="无法判定"'], fill=ERROR_FILL))
+                                  FormulaRule(formula=[f'F{first}="{MISSED_WORD}"'], fill=DEDUCTION_FILL))
+    ws.conditional_formatting.add(f"F{first}:F{last}", FormulaRule(
+        formula=[f'LEFT(F{first},{len(UNJUDGED_WORD)})="{UNJUDGED_WORD}"'], fill=ERROR_FILL))
     ws.column_dimensions["G"].hidden = True
-    _widths(ws, (14, 16, 34, 18, 18, 22, 14))
+    _widths(ws, TARGET_WIDTHS)
     ws.protection.sheet = True
-    _print_setup(ws, f"1:{first - 1}")
+    _fit_rows(ws, range(1, ws.max_row + 1), shown)
+    ws.row_dimensions[first - 2].height = 6  # the empty row between the head and the table
+    # Printed: the filled target rows (the blank template: one page of them); the counts are read on screen
+    targets = min(last - first + 1, len(filled.targets) or BLANK_TARGET_ROWS)
+    _page(ws, f"1:{first - 1}", f"A1:F{first + targets - 1}")
 
 
 def _texts(ws: Worksheet, lay: Layout, texts: Mapping[str, str]) -> None:
@@ -510,17 +780,22 @@ def _texts(ws: Worksheet, lay: Layout, texts: Mapping[str, str]) -> None:
     _cell(ws, "A1", "报告文字（jx report 起草自评报告时使用；可不填，不填的部分在报告中留出待填写标记）",
           font=TITLE_FONT, border=False, align=Alignment(vertical="center"))
     for col, text in zip("ABC", ("报告中的位置", "内容", "填写")):
-        _cell(ws, f"{col}3", text, font=BOLD, fill=HEADER_FILL, align=CENTER)
+        _cell(ws, f"{col}3", text, font=HEAD, fill=HEADER_FILL, align=CENTER)
     for i, text in enumerate(lay.texts):
         row = TEXT_FIRST_ROW + i
         _cell(ws, f"A{row}", text.section)
         _cell(ws, f"B{row}", text.help)
-        cell = _cell(ws, f"C{row}", texts.get(text.name), fill=INPUT_FILL, align=Alignment(wrap_text=True, vertical="top"))
+        value = texts.get(text.name)
+        font = BODY
+        if value and _text_height(value, TEXT_WIDTHS[2], 10) >= MAX_ROW_HEIGHT:  # longer than a row holds: 9 pt
+            font = Font(name="宋体", size=9)
+        cell = _cell(ws, f"C{row}", value, font=font, fill=INPUT_FILL, align=Alignment(wrap_text=True, vertical="top"))
         cell.protection = UNLOCKED
-    _widths(ws, (30, 34, 90))
+    _widths(ws, TEXT_WIDTHS)
     ws.freeze_panes = f"A{TEXT_FIRST_ROW}"
     ws.protection.sheet = True
-    _print_setup(ws, "3:3")
+    _fit_rows(ws, range(1, ws.max_row + 1))
+    _page(ws, "3:3")
 
 
 def _conf(ws: Worksheet) -> None:
@@ -532,15 +807,21 @@ def _conf(ws: Worksheet) -> None:
 
 # ------------------------------------------------------------------ assemble
 
-def build_workbook(filled: Filled | None, rubric: Rubric) -> Workbook:
-    """The template of ``rubric`` as an openpyxl workbook (no VBA yet); ``filled`` pre-fills inputs."""
-    lay = layout(rubric)
+def build_workbook(filled: Filled | None, rubric: Rubric, target_rows: int = TARGET_ROWS) -> Workbook:
+    """The template of ``rubric`` as an openpyxl workbook (no VBA yet); ``filled`` pre-fills inputs.
+
+    ``target_rows``: the rows of 年度绩效指标 (as if a user had inserted rows inside the table).
+    """
+    lay = layout(rubric, TASK_ROWS, target_rows)
     filled = filled or Filled(values={})
     unknown = set(filled.values) - {f.name for f in lay.fields}
     unknown |= set(filled.texts) - {t.name for t in lay.texts} - {"年度总体目标", "总体目标完成情况"}
     if unknown:
         raise ValueError(f"未知的输入项：{'、'.join(sorted(unknown))}")
     wb = Workbook()
+    # Normal is 宋体 11, as in Chinese Excel: cells without a font of their own, and the width unit
+    wb._fonts = IndexedList([NORMAL_FONT])
+    wb._named_styles["Normal"].font = NORMAL_FONT
     wb.remove(wb.active)
     for title, code_name in lay.sheets:
         ws = wb.create_sheet(title)
@@ -549,13 +830,19 @@ def build_workbook(filled: Filled | None, rubric: Rubric) -> Workbook:
     written: set = set()
     instructions(wb[INSTRUCTIONS], rubric)
     _inputs(wb[INPUT_SHEET], lay, filled.values, written)
-    _scores(wb[SCORE_SHEET], lay, written)
+    _scores(wb[SCORE_SHEET], lay, written, filled)
     if EXEC_SHEET in wb.sheetnames:
         _exec(wb[EXEC_SHEET], lay, written)
     _self_evaluation(wb[SELF_SHEET], lay, filled, written)
     _targets(wb[TARGETS], lay, filled, written)
     _texts(wb[TEXTS], lay, filled.texts)
     _conf(wb[CONF])
+    for ws in wb.worksheets:
+        if ws.protection.sheet:  # a protected sheet still lets its rows be made taller (or shorter)
+            ws.protection.formatRows = False
+        if ws.title != INSTRUCTIONS:
+            for merged in ws.merged_cells.ranges:  # the edges of a merged cell get its border (styled after merging)
+                merged.format()
     missing = set(lay.formulas) - written
     if missing:  # the layout and the builder are one: a formula the layout defines is never left out
         raise AssertionError(f"formulas of the layout not written: {sorted(missing)[:5]}")
@@ -584,9 +871,10 @@ def normalize_zip(data: bytes) -> bytes:
     return out.getvalue()
 
 
-def workbook_bytes(filled: Filled | None, rubric: Rubric, vba: bytes | None = None) -> bytes:
+def workbook_bytes(filled: Filled | None, rubric: Rubric, vba: bytes | None = None,
+                   target_rows: int = TARGET_ROWS) -> bytes:
     """The .xlsm bytes: the workbook plus, if given, its vbaProject.bin."""
-    wb = build_workbook(filled, rubric)
+    wb = build_workbook(filled, rubric, target_rows)
     if vba is not None:
         wb.vba_archive = _vba_archive(vba)
     buffer = io.BytesIO()
@@ -611,9 +899,9 @@ def _vba_archive(vba: bytes) -> zipfile.ZipFile:
     return zipfile.ZipFile(io.BytesIO(buffer.getvalue()))
 
 
-def build(path: Path, filled: Filled | None = None, *, rubric: Rubric) -> Path:
+def build(path: Path, filled: Filled | None = None, *, rubric: Rubric, target_rows: int = TARGET_ROWS) -> Path:
     """Write the template of ``rubric`` (or a filled copy) with its VBA project, atomically."""
     from .vba_parts import vba_project
 
-    write_atomically(path, workbook_bytes(filled, rubric, vba_project(rubric)))
+    write_atomically(path, workbook_bytes(filled, rubric, vba_project(rubric), target_rows))
     return path
