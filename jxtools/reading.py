@@ -111,7 +111,7 @@ def normalize_formula(text: str) -> str:
 class SheetScan:
     """What one sheet's XML says beyond calamine: formula texts and cached error values."""
 
-    formulas: dict[str, str] = field(default_factory=dict)
+    formulas: dict[str, str] = field(default_factory=dict)  # ref → formula text as the XML writes it (escaped)
     errors: dict[str, str] = field(default_factory=dict)
     unsupported: bool = False  # an error value calamine cannot read (#SPILL!, #CALC!…)
     max_row: int = 0  # the last row and column holding a value or formula (styled empty cells do not count)
@@ -119,42 +119,61 @@ class SheetScan:
     cells: int = 0  # cells holding a value or formula
 
 
+_FORMULA_CELL = re.compile(rb"<c\b(?:[^>]*?\s)?r=\"([A-Z]+)(\d+)\"[^>]*>\s*<f\b([^>]*?)(?:/>|>([^<]*)</f>)")
+_ERROR_CELL = re.compile(rb"<c\b([^>]*\bt=\"e\"[^>]*)>([^<]*(?:<(?!/c>)[^<]*)*)</c>")
+_ROW_NUMBER = re.compile(rb"<row\b[^>]*?\br=\"(\d+)\"")
+_COLUMN = re.compile(rb"<c\b[^>]*?\br=\"([A-Z]+)\d+\"")
+
+
+_CHARREF = re.compile(r"&#(\d+);")
+_ENTITIES = (("&lt;", "<"), ("&gt;", ">"), ("&quot;", '"'), ("&apos;", "'"), ("&amp;", "&"))
+
+
+def _unescape(text: str) -> str:
+    """XML text as written: decimal character references (openpyxl writes non-ASCII so) and the five entities."""
+    if "&" not in text:
+        return text
+    text = _CHARREF.sub(lambda m: chr(int(m.group(1))), text)
+    for entity, char in _ENTITIES:
+        text = text.replace(entity, char)
+    return html.unescape(text) if "&#" in text else text  # hexadecimal references: rare
+
+
 def scan_sheet(xml: bytes) -> SheetScan:
+    """Formulas, cached errors and the extent of one sheet's XML.
+
+    This runs for every sheet of every file of a batch, so each question is
+    one regular-expression pass in C: the formula cells (``<f`` first in the
+    cell, as the schema orders it), the cells of type ``e``, the row numbers,
+    the column letters, and the count of cells with a body (``</c>``).
+    """
     scan = SheetScan()
     masters: dict[bytes, tuple[int, str]] = {}
-    for m in _CELL.finditer(xml):
-        attrs, body = m.group(1), m.group(2)
-        r = _ATTR_R.search(attrs)
-        if r is None:
-            continue
-        ref = (r.group(1) + r.group(2)).decode()
-        t = _ATTR_T.search(attrs)
-        if body:
-            scan.cells += 1
-            row = int(r.group(2))
-            if row > scan.max_row:
-                scan.max_row = row
-            col = column_index(r.group(1).decode())
-            if col > scan.max_col:
-                scan.max_col = col
-            f = _FORMULA.search(body)
-            if f:
-                text = html.unescape(f.group(2).decode("utf-8", "replace")) if f.group(2) else ""
-                si = _SI.search(f.group(1))
-                if _SHARED.search(f.group(1)) and si:
-                    if text:
-                        masters[si.group(1)] = (int(r.group(2)), text)
-                    elif si.group(1) in masters:
-                        row, master = masters[si.group(1)]
-                        text = _shift(master, int(r.group(2)) - row)
-                scan.formulas[ref] = text
-            if t and t.group(1) == b"e":
-                v = _VALUE.search(body)
-                if v:
-                    error = v.group(1).decode("ascii", "replace").strip()
-                    scan.errors[ref] = error if error in ERROR_NAMES else "#VALUE!"
-                    if error not in _CALAMINE_ERRORS:
-                        scan.unsupported = True
+    for letters, digits, options, raw in _FORMULA_CELL.findall(xml):
+        text = raw.decode("utf-8", "replace")  # as written: unescaped only when compared (see _check_formulas)
+        if b"shared" in options and _SHARED.search(options):
+            row = int(digits)
+            si = _SI.search(options)
+            if si and text:
+                masters[si.group(1)] = (row, text)
+            elif si and si.group(1) in masters:
+                first, master = masters[si.group(1)]
+                text = _shift(master, row - first)
+        scan.formulas[(letters + digits).decode()] = text
+    if b'"e"' in xml:
+        for m in _ERROR_CELL.finditer(xml):
+            r, v = _ATTR_R.search(m.group(1)), _VALUE.search(m.group(2))
+            if r is None or v is None:
+                continue
+            shown = v.group(1).decode("ascii", "replace").strip()
+            scan.errors[(r.group(1) + r.group(2)).decode()] = shown if shown in ERROR_NAMES else "#VALUE!"
+            if shown not in _CALAMINE_ERRORS:
+                scan.unsupported = True
+    rows = _ROW_NUMBER.findall(xml)
+    scan.max_row = max(max(map(int, rows), default=0), xml.count(b"<row"))  # rows without r count by position
+    columns = set(_COLUMN.findall(xml))
+    scan.max_col = max((column_index(c.decode()) for c in columns), default=0)
+    scan.cells = xml.count(b"</c>")  # cells with a value, formula or inline text (empty ones close themselves)
     return scan
 
 
@@ -199,10 +218,11 @@ class WorkbookData:
     # ---------------------------------------------------------------- cells
 
     def _raw(self, sheet: str, row: int, col: int) -> Any:
-        ref = f"{_letters(col)}{row}"
         scan = self.scans.get(sheet)
-        if scan and ref in scan.errors:
-            return XlError(scan.errors[ref])
+        if scan is not None and scan.errors:
+            ref = f"{_letters(col)}{row}"
+            if ref in scan.errors:
+                return XlError(scan.errors[ref])
         (top, left), rows = self.rows.get(sheet, ((0, 0), []))
         r, c = row - 1 - top, col - 1 - left
         if 0 <= r < len(rows) and 0 <= c < len(rows[r]):
@@ -237,7 +257,8 @@ class WorkbookData:
 
     def formula(self, sheet: str, ref: str) -> str | None:
         scan = self.scans.get(sheet)
-        return scan.formulas.get(ref) if scan else None
+        found = scan.formulas.get(ref) if scan else None
+        return None if found is None else _unescape(found)
 
     @property
     def edited(self) -> bool:
@@ -456,11 +477,18 @@ def _check_names(lay: Layout, raw: dict[str, tuple[str, str] | str], parts: dict
 def _check_formulas(wb: WorkbookData) -> None:
     """Each formula cell of the layout still holds the template's formula."""
     lay = wb.layout
+    scans = {sheet: wb.scans.get(actual) for sheet, actual in wb.sheet_of.items()}
     for (sheet, ref), formula in lay.formulas.items():
-        actual_sheet = wb.sheet_of.get(sheet)
-        if actual_sheet is None:
+        scan = scans.get(sheet)
+        if scan is None:
             continue
-        found = wb.formula(actual_sheet, ref)
+        raw = scan.formulas.get(ref)
+        if raw is not None and raw in _written(lay, sheet, ref):
+            continue  # exactly as the template wrote it: the common case, one comparison
+        found = None if raw is None else _unescape(raw)
+        if found is not None and normalize_formula(found) == _normalized(lay, sheet, ref):
+            continue
+        actual_sheet = wb.sheet_of[sheet]
         where = f"{actual_sheet}!{ref}"
         what = _describe(lay, sheet, ref)
         if found is None:
@@ -471,7 +499,7 @@ def _check_formulas(wb: WorkbookData) -> None:
             else:
                 shown = value.text if isinstance(value, XlError) else value
                 wb.deviations.append(Deviation(where, f"{where}（{what}）不是公式：手工填写了 {shown}"))
-        elif normalize_formula(found) != normalize_formula(formula):
+        else:
             wb.deviations.append(Deviation(where, f"{where}（{what}）的公式被改动：{found[:60]}，模板为 {formula[1:][:60]}"))
 
 
@@ -484,6 +512,35 @@ def _inserted(lay: Layout, sheet: str, ref: str) -> bool:
         if first <= row <= last and last - first + 1 > count:
             return True
     return False
+
+
+_PER_LAYOUT: dict[int, tuple[Layout, dict[tuple[str, str], str], dict[tuple[str, str], tuple[str, str]]]] = {}
+
+
+def _escaped(text: str, ascii_only: bool) -> str:
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return "".join(c if ord(c) < 128 else f"&#{ord(c)};" for c in text) if ascii_only else text
+
+
+def _cached_forms(lay: Layout):
+    """Per layout, once (a batch reads thousands of files of a few layouts): normalized and written forms."""
+    cached = _PER_LAYOUT.get(id(lay))
+    if cached is None or cached[0] is not lay:
+        normalized = {key: normalize_formula(text) for key, text in lay.formulas.items()}
+        # as XML holds them: UTF-8 (Excel, LibreOffice) or non-ASCII as character references (openpyxl)
+        written = {key: (_escaped(text[1:], False), _escaped(text[1:], True)) for key, text in lay.formulas.items()}
+        cached = _PER_LAYOUT[id(lay)] = (lay, normalized, written)
+    return cached
+
+
+def _normalized(lay: Layout, sheet: str, ref: str) -> str:
+    """The layout's formula for a cell, normalized for comparison."""
+    return _cached_forms(lay)[1][(sheet, ref)]
+
+
+def _written(lay: Layout, sheet: str, ref: str) -> tuple[str, str]:
+    """The layout's formula for a cell as a sheet's XML holds it (either way a writer escapes it)."""
+    return _cached_forms(lay)[2][(sheet, ref)]
 
 
 def _describe(lay: Layout, sheet: str, ref: str) -> str:
