@@ -262,7 +262,11 @@ def recalc(workbook: Path, output: Path | None) -> None:
                            [workbook])
     result, report = _recalculated(workbook, output)
     if "综合评分" in result.names:
-        click.echo(f"综合评分：{_fmt(result.named('综合评分'))}    评分等级：{_fmt(result.named('评分等级'))}")
+        shown = result.named("综合评分")
+        click.echo(f"综合评分：{_fmt(shown)}    评分等级：{_fmt(result.named('评分等级'))}")
+        if report.total is not None and not (isinstance(shown, float) and abs(shown - report.total) < 0.005):
+            click.echo(f"按评分规则复核：综合评分应为 {_fmt(report.total)}，评分等级 {report.grade}"
+                       "（工作簿中有数值或公式与模板不同，见“需要注意”）")
     if result.engine == ENGINE:
         click.echo("计算方式：工作簿的公式与模板不同，已用通用公式引擎重算")
     errors = sorted((s, c, v) for (s, c), v in result.values.items()
@@ -342,7 +346,9 @@ def audit(workbooks: tuple[Path, ...], fmt: str | None, output: Path | None) -> 
         _usage("xlsx 格式需要用 -o 指定输出文件")
     if output is not None:
         _check_output(output, (AUDIT_FORMATS[fmt],), f"{fmt} 格式的复核结果", workbooks)
-    reports = [audit_file(path) for path in workbooks]
+    from .batch import ordered_map
+
+    reports = list(ordered_map(audit_file, list(workbooks), progress="复核" if len(workbooks) > 1 else None))
     readable = [r for r in reports if not r.error]
     if fmt != "table":
         for r in reports:

@@ -40,6 +40,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from addin.layout import EDITION_NAME, SCORES, TARGET_RANGES, TARGETS, TASK_RANGES, Layout, layout
+from jx.excel import number_text
 from jx.rubric import Rubric, RubricError, load_rubric
 from jx.values import ERROR_NAMES, XlError, cell_value
 
@@ -497,7 +498,8 @@ def _check_formulas(wb: WorkbookData) -> None:
                 hint = "（插入的行需要公式：选中上一行的这一格向下填充）" if _inserted(lay, sheet, ref) else ""
                 wb.deviations.append(Deviation(where, f"{where}（{what}）的公式被删除{hint}"))
             else:
-                shown = value.text if isinstance(value, XlError) else value
+                shown = (value.text if isinstance(value, XlError) else number_text(value) if isinstance(value, float)
+                         else value)
                 wb.deviations.append(Deviation(where, f"{where}（{what}）不是公式：手工填写了 {shown}"))
         else:
             wb.deviations.append(Deviation(where, f"{where}（{what}）的公式被改动：{found[:60]}，模板为 {formula[1:][:60]}"))
