@@ -447,24 +447,11 @@ class PerItemPart(Part):
 
 
 @dataclass(frozen=True)
-class EvaluatorPart(Part):
+class EvaluatorPart(PartialPart):
+    """An evaluator's score, read like a partial credit; its own shape, since the audit treats it apart."""
+
     shape: ClassVar[str] = "evaluator"
-    input: Slot = None
-    points: float = 0.0
     against_targets: bool = False  # judged against 年度绩效指标: full marks with missed targets is flagged
-
-    @property
-    def max(self):
-        return self.points
-
-    def slots(self):
-        return (self.input,)
-
-    def build(self, env, vocab):
-        return self.input.read(_arg(env, self.input), vocab)
-
-    def notes(self, earned, measured, values):
-        return [] if earned >= self.points else [f"{self.label}扣{pts(self.points - earned)}分"]
 
     def describe(self):
         return f"{self.label}（0–{num(self.points)} 分）"

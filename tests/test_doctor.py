@@ -37,6 +37,7 @@ from jx.errors import JXInputError
 from jx.rubric import load_rubric
 from jxtools import doctor
 from jxtools.cli import main
+from support.uno_edit import UNO_PRELUDE, uno_python
 
 PIN = importlib.metadata.version("xlwings")
 
@@ -737,14 +738,7 @@ def test_the_parser_does_catch_errors():
 # xlwings_udfs wrappers, each scenario raising what Excel would. The lines it writes into the
 # block named 自检结果 are compared with the Python diagnosis list.
 
-_RUNNER = r'''
-import json, os, subprocess, sys, time, uuid
-import uno
-from com.sun.star.beans import PropertyValue
-
-def prop(name, value):
-    p = PropertyValue(); p.Name = name; p.Value = value; return p
-
+_RUNNER = UNO_PRELUDE + r'''
 docs, macro, sheet, first, rows, out, work = sys.argv[1].split(os.pathsep), *sys.argv[2:4], int(sys.argv[4]), \
     int(sys.argv[5]), sys.argv[6], sys.argv[7]
 os.makedirs(os.path.join(work, "user"), exist_ok=True)
@@ -753,21 +747,8 @@ with open(os.path.join(work, "user", "registrymodifications.xcu"), "w") as f:
             'xmlns:xs="http://www.w3.org/2001/XMLSchema" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">'
             '<item oor:path="/org.openoffice.Office.Common/Security/Scripting"><prop oor:name="MacroSecurityLevel" '
             'oor:op="fuse"><value>0</value></prop></item></oor:items>')
-pipe = "jx" + uuid.uuid4().hex
-soffice = subprocess.Popen(["soffice", "--headless", "--norestore", "--nolockcheck", "--nodefault",
-                            "-env:UserInstallation=" + uno.systemPathToFileUrl(work), f"--accept=pipe,name={pipe};urp;"],
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
-                           env={**os.environ, "SAL_USE_VCLPLUGIN": "svp"})
+soffice, desktop = start(work)
 try:
-    local = uno.getComponentContext()
-    resolver = local.ServiceManager.createInstanceWithContext("com.sun.star.bridge.UnoUrlResolver", local)
-    for _ in range(300):
-        try:
-            ctx = resolver.resolve(f"uno:pipe,name={pipe};urp;StarOffice.ComponentContext")
-            break
-        except Exception:
-            time.sleep(0.2)
-    desktop = ctx.ServiceManager.createInstanceWithContext("com.sun.star.frame.Desktop", ctx)
     results = {}
     for path in docs:
         doc = desktop.loadComponentFromURL(uno.systemPathToFileUrl(path), "_blank", 0,
@@ -784,15 +765,8 @@ try:
         doc.close(True)
     with open(out, "w", encoding="utf-8") as f:
         json.dump(results, f, ensure_ascii=False)
-    try:
-        desktop.terminate()
-    except Exception:
-        pass
 finally:
-    try:
-        soffice.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        os.killpg(soffice.pid, 9)
+    stop(soffice, desktop)
 '''
 
 _ANCHOR_ROW = 10
@@ -872,17 +846,6 @@ def _vba_literal(text: str) -> str:
     return '"' + text.replace('"', '""') + '"'
 
 
-def _uno_python() -> str | None:
-    import shutil
-
-    if shutil.which("soffice") is None:
-        return None
-    for candidate in ("/usr/bin/python3", shutil.which("python3")):
-        if candidate and subprocess.run([candidate, "-c", "import uno"], capture_output=True).returncode == 0:
-            return candidate
-    return None
-
-
 def _explained(key: str) -> list[str]:
     c = selfcheck.cause(key)
     return [f"    可能原因：{c.cause}", f"    怎么办：{c.remedy}"]
@@ -923,7 +886,7 @@ SCENARIOS = {
 
 @pytest.mark.libreoffice
 def test_the_self_check_runs_in_libreoffice_basic(tmp_path):
-    python = _uno_python()
+    python = uno_python()
     if python is None:
         pytest.skip("LibreOffice (soffice) with Python-UNO not installed")
     rubric = load_rubric(SHENZHEN)

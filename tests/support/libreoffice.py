@@ -45,13 +45,14 @@ class LibreOfficeError(RuntimeError):
 
 
 def find_soffice() -> str:
-    """The ``soffice`` executable, or a clear error saying how to install it."""
-    for name in ("soffice", "libreoffice"):
-        found = shutil.which(name)
-        if found:
-            return found
-    raise LibreOfficeError("未找到 LibreOffice（soffice）：请安装 LibreOffice 7.4 或更新版本"
-                           "（Debian/Ubuntu：apt-get install libreoffice-calc-nogui）并确保 soffice 在 PATH 中")
+    """The ``soffice`` executable (found as jx report finds it), or a clear error saying how to install it."""
+    from jxtools.soffice import SofficeError
+    from jxtools.soffice import find_soffice as find
+
+    try:
+        return find()
+    except SofficeError as error:
+        raise LibreOfficeError(str(error)) from None
 
 
 def write_profile(profile: Path, recalc_mode: int = RECALC_ALWAYS) -> Path:

@@ -15,7 +15,8 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-_RUNNER = r'''
+# Runs in the system Python (python3-uno): start a headless soffice on a pipe, hand back its desktop.
+UNO_PRELUDE = r'''
 import json, os, subprocess, sys, time, uuid
 import uno
 from com.sun.star.beans import PropertyValue
@@ -23,13 +24,14 @@ from com.sun.star.beans import PropertyValue
 def prop(name, value):
     p = PropertyValue(); p.Name = name; p.Value = value; return p
 
-source, target, work, operations = sys.argv[1], sys.argv[2], sys.argv[3], json.loads(sys.argv[4])
-pipe = "jx" + uuid.uuid4().hex
-soffice = subprocess.Popen(["soffice", "--headless", "--norestore", "--nolockcheck", "--nodefault",
-                            "-env:UserInstallation=" + uno.systemPathToFileUrl(work), f"--accept=pipe,name={pipe};urp;"],
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
-                           env={**os.environ, "SAL_USE_VCLPLUGIN": "svp"})
-try:
+def start(work):
+    """A headless soffice with the profile in ``work``, and its desktop."""
+    pipe = "jx" + uuid.uuid4().hex
+    soffice = subprocess.Popen(["soffice", "--headless", "--norestore", "--nolockcheck", "--nodefault",
+                                "-env:UserInstallation=" + uno.systemPathToFileUrl(work),
+                                f"--accept=pipe,name={pipe};urp;"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+                               env={**os.environ, "SAL_USE_VCLPLUGIN": "svp"})
     local = uno.getComponentContext()
     resolver = local.ServiceManager.createInstanceWithContext("com.sun.star.bridge.UnoUrlResolver", local)
     for _ in range(300):
@@ -38,7 +40,23 @@ try:
             break
         except Exception:
             time.sleep(0.2)
-    desktop = ctx.ServiceManager.createInstanceWithContext("com.sun.star.frame.Desktop", ctx)
+    return soffice, ctx.ServiceManager.createInstanceWithContext("com.sun.star.frame.Desktop", ctx)
+
+def stop(soffice, desktop):
+    try:
+        desktop.terminate()
+    except Exception:
+        pass
+    try:
+        soffice.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        os.killpg(soffice.pid, 9)
+'''
+
+_RUNNER = UNO_PRELUDE + r'''
+source, target, work, operations = sys.argv[1], sys.argv[2], sys.argv[3], json.loads(sys.argv[4])
+soffice, desktop = start(work)
+try:
     doc = desktop.loadComponentFromURL(uno.systemPathToFileUrl(source), "_blank", 0, (prop("Hidden", True),))
     for op in operations:
         sheets = doc.Sheets
@@ -64,15 +82,8 @@ try:
     doc.calculateAll()
     doc.storeToURL(uno.systemPathToFileUrl(target), (prop("FilterName", "Calc MS Excel 2007 VBA XML"),))
     doc.close(True)
-    try:
-        desktop.terminate()
-    except Exception:
-        pass
 finally:
-    try:
-        soffice.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        os.killpg(soffice.pid, 9)
+    stop(soffice, desktop)
 '''
 
 
