@@ -44,7 +44,8 @@ from jx.shapes import CheckPart, SchedulePart
 
 from .atomic import write_atomically
 from .layout import (CONF, EDITION_NAME, EXEC, FILLED_NAME, INPUTS, INSTRUCTIONS, MET_WORD, MISSED_WORD, SCORES,
-                     SELF, SELFCHECK_NAME, SELFCHECK_ROW, TARGETS, TASK_ROWS, TARGET_ROWS, TEXT_FIRST_ROW, TEXTS,
+                     SELF, SELFCHECK_NAME, SELFCHECK_ROW, TARGETS, TARGET_RANGES, TASK_RANGES, TASK_ROWS,
+                     TARGET_ROWS, TEXT_FIRST_ROW, TEXTS,
                      UNJUDGED_WORD, Field, Layout, layout, schedule_summary, score_name, target_formula)
 
 TEMPLATE_NAME = "workbook_template.xlsm"
@@ -155,7 +156,6 @@ MAX_ROW_HEIGHT = 409.0  # Excel's tallest row
 DEFAULT_ROW_HEIGHT = 15.0  # a row without a height of its own (openpyxl's sheet default)
 A4_HEIGHT = 595.3  # points, landscape
 PAGE_SLACK = 3.0  # points of a page the builder's page breaks leave unused
-BLANK_TASK_ROWS, BLANK_TARGET_ROWS = 10, 25  # the rows the blank template prints (one page each)
 HEAD = Font(name="宋体", size=10, bold=True)  # column heads and labels of the tables
 CODE = Font(name="宋体", size=9)  # the 计分函数 column: most function names fit on one line
 # The tables' columns (width units): 评分表 A–I, 自评表 A–G, 绩效指标 A–G (G hidden), 报告文字 A–C
@@ -170,6 +170,55 @@ _CLOSING = "，。、；：？！）》」』】〉”’,.;:?!)]}%％"
 BLANK_FORMAT = NumberFormat(numFmtId=300, formatCode=";;;")
 BLANK_STYLE = DifferentialStyle(font=Font(color="FFFFFFFF"), numFmt=BLANK_FORMAT)
 NO_ZERO = "#,##0.00;-#,##0.00;;@"  # a sum of no amounts shows nothing
+
+
+# ------------------------------------------------------------------ the print areas of the growing tables
+#
+# 自评表's task rows and 绩效指标's target rows print as far as they are filled, never fewer than a blank
+# template's page of them. Two faces set these areas: the builder, from the rows it writes, and, before
+# Excel prints, the template's Workbook_BeforePrint (addin.vba_parts.print_source: the jx_print module),
+# from the rows the user typed. The macro is generated from PRINT_TABLES: the same names, input columns,
+# minimums and area shapes; it only finds the last filled row and fills in the numbers, as print_area does.
+
+BLANK_TASK_ROWS, BLANK_TARGET_ROWS = 10, 25  # the rows the blank template prints (one page each)
+
+
+@dataclass(frozen=True)
+class PrintTable:
+    """How one growing table prints. In ``areas`` and ``whole``: ``{last}`` is the last table row printed,
+    ``{total}`` the row after the table, ``{goal}`` the row of ``goal_name`` (the last one printed)."""
+
+    sheet: str
+    rows_name: str  # a defined name spanning exactly the table's rows (it grows when rows are inserted inside)
+    inputs: int  # the input columns, A onwards: a row with anything in them is filled
+    blank_rows: int  # the fewest table rows printed: a blank template prints its empty form
+    areas: tuple[str, ...]  # the print area while rows of the table are left out
+    whole: tuple[str, ...]  # the print area when every row of the table prints
+    goal_name: str | None = None
+
+
+# 自评表: the task rows printed, then 金额合计 and 年度总体目标完成情况 (columns A–G; inputs A–F)
+TASK_PRINT = PrintTable(SELF, TASK_RANGES[0], 6, BLANK_TASK_ROWS, ("A1:G{last}", "A{total}:G{goal}"),
+                        ("A1:G{goal}",), "年度总体目标")
+# 绩效指标: the target rows printed (columns A–F, G hidden; inputs A–E); the counts below are read on screen
+TARGET_PRINT = PrintTable(TARGETS, TARGET_RANGES[0], 5, BLANK_TARGET_ROWS, ("A1:F{last}",), ("A1:F{last}",))
+PRINT_TABLES = (TASK_PRINT, TARGET_PRINT)
+
+
+def print_area(table: PrintTable, first: int, filled: int, total: int, goal: int = 0) -> list[str]:
+    """The print area of ``table``, whose rows are ``first`` to ``total - 1``, filled up to row ``filled``
+    (``first - 1``: none filled); ``goal``: the row of its goal_name. The macro computes the same."""
+    last = min(total - 1, max(filled, first + table.blank_rows - 1))
+    shape = table.whole if last == total - 1 else table.areas
+    return [a.replace("{last}", str(last)).replace("{total}", str(total)).replace("{goal}", str(goal)) for a in shape]
+
+
+def _last_filled(ws: Worksheet, first: int, last: int, inputs: int) -> int:
+    """The last of rows ``first``…``last`` with anything in columns 1…``inputs`` (``first - 1``: none)."""
+    for row in range(last, first - 1, -1):
+        if any(ws.cell(row=row, column=col).value not in (None, "") for col in range(1, inputs + 1)):
+            return row
+    return first - 1
 
 
 def _blank_until_filled(ws: Worksheet, ranges: Sequence[str]) -> None:
@@ -715,9 +764,8 @@ def _self_evaluation(ws: Worksheet, lay: Layout, filled: Filled, written: set) -
     ws.protection.sheet = True
     _fit_rows(ws, range(1, ws.max_row + 1), _head_shown(filled))
     ws.row_dimensions[goal_row].height = max(120, ws.row_dimensions[goal_row].height or 0)  # room to write
-    # Printed: the filled task rows (the blank template: a few), then the total and the overall goal
-    tasks = min(TASK_ROWS, len(filled.tasks) or BLANK_TASK_ROWS)
-    area = [f"A1:G{goal_row}"] if tasks == TASK_ROWS else [f"A1:G{first + tasks - 1}", f"A{total_row}:G{goal_row}"]
+    # Printed: the filled task rows (the blank template: a page of them), then the total and the overall goal
+    area = print_area(TASK_PRINT, first, _last_filled(ws, first, last, TASK_PRINT.inputs), total_row, goal_row)
     _page(ws, f"1:{first - 1}", area)
 
 
@@ -771,8 +819,8 @@ def _targets(ws: Worksheet, lay: Layout, filled: Filled, written: set) -> None:
     _fit_rows(ws, range(1, ws.max_row + 1), shown)
     ws.row_dimensions[first - 2].height = 6  # the empty row between the head and the table
     # Printed: the filled target rows (the blank template: one page of them); the counts are read on screen
-    targets = min(last - first + 1, len(filled.targets) or BLANK_TARGET_ROWS)
-    _page(ws, f"1:{first - 1}", f"A1:F{first + targets - 1}")
+    _page(ws, f"1:{first - 1}", print_area(TARGET_PRINT, first, _last_filled(ws, first, last, TARGET_PRINT.inputs),
+                                           last + 1))
 
 
 def _texts(ws: Worksheet, lay: Layout, texts: Mapping[str, str]) -> None:

@@ -388,8 +388,9 @@ class CheckPart(Part):
 
 
 @dataclass(frozen=True)
-class PartialPart(Part):
-    shape: ClassVar[str] = "partial"
+class TypedPart(Part):
+    """Points typed into a cell, within 0 and the part's points (the common ground of two shapes)."""
+
     input: Slot = None
     points: float = 0.0
 
@@ -405,6 +406,13 @@ class PartialPart(Part):
 
     def notes(self, earned, measured, values):
         return [] if earned >= self.points else [f"{self.label}扣{pts(self.points - earned)}分"]
+
+
+@dataclass(frozen=True)
+class PartialPart(TypedPart):
+    """A judgement the department scores itself (酌情): a number within the part's points, or 是/否."""
+
+    shape: ClassVar[str] = "partial"
 
     def describe(self):
         return f"{self.label} 0–{num(self.points)} 分"
@@ -447,8 +455,8 @@ class PerItemPart(Part):
 
 
 @dataclass(frozen=True)
-class EvaluatorPart(PartialPart):
-    """An evaluator's score, read like a partial credit; its own shape, since the audit treats it apart."""
+class EvaluatorPart(TypedPart):
+    """An evaluator's score (效果性评分); the audit checks it against the 年度绩效指标."""
 
     shape: ClassVar[str] = "evaluator"
     against_targets: bool = False  # judged against 年度绩效指标: full marks with missed targets is flagged

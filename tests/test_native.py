@@ -389,5 +389,6 @@ def test_profile_forces_recalculation_on_load(tmp_path):
 
 def test_missing_libreoffice_is_a_clear_error(monkeypatch):
     monkeypatch.setattr("shutil.which", lambda name: None)
+    monkeypatch.setattr("jxtools.soffice._KNOWN", ())  # nor at a known install path
     with pytest.raises(LibreOfficeError, match="未找到 LibreOffice"):
         find_soffice()

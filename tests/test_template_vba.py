@@ -14,7 +14,7 @@ from oletools.olevba import VBA_Parser
 from addin.layout import layout
 from addin.selfcheck import MODULE_NAME as SELFCHECK_MODULE
 from addin.template import build
-from addin.vba_parts import EDITION_MODULE, REGISTER_MODULE, edition_functions, xlwings_package_dir
+from addin.vba_parts import EDITION_MODULE, PRINT_MODULE, REGISTER_MODULE, edition_functions, xlwings_package_dir
 from addin.xlwings_meta import udf_meta
 from conftest import FIXTURE, SHENZHEN, needs_libreoffice
 from jx.rubric import load_rubric
@@ -49,7 +49,7 @@ def _body(text: str) -> str:
 
 def test_every_module_is_there(modules):
     expected = {"ThisWorkbook", *[code for _t, code in SHEETS], "xlwings", "Dictionary", "xlwings_udfs",
-                REGISTER_MODULE, EDITION_MODULE, SELFCHECK_MODULE}
+                REGISTER_MODULE, EDITION_MODULE, PRINT_MODULE, SELFCHECK_MODULE}
     assert set(modules) == expected
 
 
