@@ -15,4 +15,4 @@ template: bootstrap
 	.venv/bin/jx template
 
 bench: bootstrap
-	.venv/bin/python benchmarks/run.py
+	.venv/bin/python benchmarks/run.py --write docs/benchmarks.md

@@ -7,7 +7,7 @@ target rows). For each batch size N, one soffice run converts N copies:
 
 * **导出副本，强制重算** — the exported file as users get it (no cached values),
   recalculation on load forced through a throwaway profile: what
-  ``addin.libreoffice.recalculate_with_libreoffice`` does;
+  ``tests/support/libreoffice.recalculate_with_libreoffice`` does;
 * **带缓存值：不重算 / 强制重算** — the same workbook with LibreOffice's own
   cached values, converted with ``OOXMLRecalcMode`` 1 (never) and 0 (always)
   in the same run of this script; their ratio isolates the cost of the
@@ -40,17 +40,11 @@ from tests.support.libreoffice import (RECALC_ALWAYS, RECALC_NEVER, find_soffice
 
 
 def _exported(work: Path) -> Path:
-    """The reference report, filled and exported."""
-    import tomllib
-
+    """The shipped example (the reference report), exported."""
+    from jxtools.build import EXAMPLE
     from jxtools.export import export_workbook
-    from addin.template import Filled, build
 
-    root = HERE.parent
-    inputs = tomllib.loads((root / "examples" / "shenzhen-sast-2020.toml").read_text(encoding="utf-8"))["inputs"]
-    tables = tomllib.loads((root / "examples" / "reference-tables.toml").read_text(encoding="utf-8"))
-    filled = build(work / "example.xlsm", Filled(inputs, tables["task"], tables["target"]))
-    return export_workbook(filled, work / "example-native.xlsx")
+    return export_workbook(EXAMPLE, work / "example-native.xlsx")
 
 
 def _copies(source: Path, folder: Path, n: int) -> list[Path]:
