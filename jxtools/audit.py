@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -302,4 +303,47 @@ def deduction_reasons(report: AuditReport) -> list[str]:
     return lines
 
 
-__all__ = ["AuditReport", "Finding", "audit_data", "audit_file", "deduction_reasons", "input_errors", "trusted"]
+# ----------------------------------------------------------------------------- conclusions
+#
+# Every file gets exactly one 结论: the audit table, the bureau workbook and the CLI counts use these.
+
+UNREADABLE, INPUT_ERROR, SCORES_DIFFER, ATTENTION, AGREES = "无法读取", "输入错误", "分数不一致", "需注意", "一致"
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _score_differences(report: AuditReport) -> list[Finding]:
+    """Indicators whose shown score is not the recomputed one (not computed at all counts too)."""
+    return [f for f in report.findings if f.error is None and not f.agrees]
+
+
+def _total_agrees(report: AuditReport) -> bool:
+    return (report.total is not None and _is_number(report.claimed_total)
+            and abs(report.claimed_total - report.total) < TOLERANCE)
+
+
+# The one place the precedence lives: the first test that holds names the file's 结论.
+_TESTS: tuple[tuple[str, Callable[[AuditReport], bool]], ...] = (
+    (UNREADABLE, lambda r: r.error is not None),
+    (INPUT_ERROR, lambda r: any(f.error is not None for f in r.findings)),
+    (SCORES_DIFFER, lambda r: bool(_score_differences(r)) or not _total_agrees(r) or r.claimed_grade != r.grade),
+    (ATTENTION, lambda r: bool(r.flags)),
+)
+CONCLUSIONS: tuple[str, ...] = (*(name for name, _test in _TESTS), AGREES)  # highest precedence first
+
+
+def conclusion(report: AuditReport) -> str:
+    """The file's one 结论: 无法读取, 输入错误, 分数不一致, 需注意 or 一致 (which is ``report.ok``).
+
+    无法读取: the file was refused (``report.error``). 输入错误: the rules refused
+    some input, so there is no total. 分数不一致: an indicator's shown score, the
+    综合评分 or the 评分等级 is not what the rules give. 需注意: the scores agree
+    but something contradicts them (``report.flags``).
+    """
+    return next((name for name, applies in _TESTS if applies(report)), AGREES)
+
+
+__all__ = ["CONCLUSIONS", "AuditReport", "Finding", "audit_data", "audit_file", "conclusion", "deduction_reasons",
+           "input_errors", "trusted"]

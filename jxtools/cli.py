@@ -20,6 +20,7 @@ import json
 import os
 import signal
 import sys
+import textwrap
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -348,19 +349,32 @@ def audit(workbooks: tuple[Path, ...], fmt: str | None, output: Path | None) -> 
         _check_output(output, (AUDIT_FORMATS[fmt],), f"{fmt} 格式的复核结果", workbooks)
     from .batch import ordered_map
 
-    reports = list(ordered_map(audit_file, list(workbooks), progress="复核" if len(workbooks) > 1 else None))
-    readable = [r for r in reports if not r.error]
-    if fmt != "table":
-        for r in reports:
-            if r.error:
+    from .audit import UNREADABLE, conclusion
+
+    # Streamed: each report is printed or reduced to its rows as it arrives, so memory stays flat in the
+    # number of files (the xlsx keeps its table rows, never the reports).
+    counts: Counter = Counter()
+    disagree = False
+
+    def reports():
+        nonlocal disagree
+        for r in ordered_map(audit_file, list(workbooks), progress="复核" if len(workbooks) > 1 else None):
+            counts[conclusion(r)] += 1
+            disagree = disagree or not r.ok
+            if r.error and fmt != "table":
                 click.echo(f"错误：{r.error}", err=True)
-        if not readable:  # nothing to report on: no output file
-            sys.exit(EXIT_UNREADABLE)
+            yield r
+
     if fmt == "table":
-        for report in reports:
+        for report in reports():
             _print_report(report)
     elif fmt == "json":
-        text = json.dumps([r.to_dict() for r in reports], ensure_ascii=False, indent=2, default=str)
+        # json.dumps of the whole list, written one report at a time
+        parts = [textwrap.indent(json.dumps(r.to_dict(), ensure_ascii=False, indent=2, default=str), "  ")
+                 for r in reports()]
+        text = "[\n" + ",\n".join(parts) + "\n]" if parts else "[]"
+        if counts[UNREADABLE] == len(parts):  # nothing to report on: no output
+            sys.exit(EXIT_UNREADABLE)
         if output:
             _write_bytes(output, text.encode("utf-8"), workbooks)
         else:
@@ -368,16 +382,15 @@ def audit(workbooks: tuple[Path, ...], fmt: str | None, output: Path | None) -> 
     else:
         from .report_xlsx import audit_workbook
 
-        _write_bytes(output, audit_workbook(reports), workbooks)
+        data = audit_workbook(reports())
+        if counts[UNREADABLE] == sum(counts.values()):  # nothing to report on: no output file
+            sys.exit(EXIT_UNREADABLE)
+        _write_bytes(output, data, workbooks)
         click.echo(f"复核结果已保存：{output}")
-    unreadable = any(r.error for r in reports)
-    disagree = any(not r.ok for r in reports)
-    if len(reports) > 1 or fmt != "table":
-        from .report_xlsx import conclusion
-
-        click.echo(f"共 {len(reports)} 个文件：{_counted(Counter(conclusion(r) for r in reports))}",
-                   err=fmt == "json" and output is None)
-    sys.exit(EXIT_UNREADABLE if unreadable else EXIT_DISAGREE if disagree else EXIT_OK)
+    total = sum(counts.values())
+    if total > 1 or fmt != "table":
+        click.echo(f"共 {total} 个文件：{_counted(counts)}", err=fmt == "json" and output is None)
+    sys.exit(EXIT_UNREADABLE if counts[UNREADABLE] else EXIT_DISAGREE if disagree else EXIT_OK)
 
 
 @main.command()
@@ -388,7 +401,8 @@ def audit(workbooks: tuple[Path, ...], fmt: str | None, output: Path | None) -> 
 def batch(sources: tuple[Path, ...], output: Path, jobs: int | None) -> None:
     """批量评分：对文件夹或文件列表中的每个工作簿复核评分，汇总到一张表。"""
     from .batch import collect, run_batch
-    from .report_xlsx import AGREES, UNREADABLE, conclusion, summary_csv, summary_workbook
+    from .audit import AGREES, UNREADABLE, conclusion
+    from .report_xlsx import summary_csv, summary_workbook
 
     files = collect(sources)
     if not files:
@@ -415,7 +429,7 @@ def batch(sources: tuple[Path, ...], output: Path, jobs: int | None) -> None:
 
 def _counted(counts) -> str:
     """一致 3，分数不一致 1，…: every conclusion the files got, in the bureau workbook's order."""
-    from .report_xlsx import CONCLUSIONS
+    from .audit import CONCLUSIONS
 
     return "，".join(f"{c} {counts[c]}" for c in reversed(CONCLUSIONS) if counts[c] or c == CONCLUSIONS[-1])
 

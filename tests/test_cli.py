@@ -160,6 +160,33 @@ def test_audit_json_and_xlsx(tmp_path, as_reported, agreeing):
     assert wb["需要注意"].max_row >= 2
 
 
+def test_audit_streams_its_reports(tmp_path, monkeypatch, as_reported, agreeing):
+    """Many files: the xlsx is built from the reports as they arrive (memory flat in the number of files);
+    the JSON is the whole list's json.dumps, written one report at a time."""
+    import collections.abc
+
+    import jxtools.report_xlsx as report_xlsx
+
+    seen = []
+    real = report_xlsx.audit_workbook
+
+    def recording(reports):
+        seen.append(reports)
+        return real(reports)
+
+    monkeypatch.setattr(report_xlsx, "audit_workbook", recording)
+    result = run("audit", as_reported, agreeing, "-o", tmp_path / "audit.xlsx")
+    assert result.exit_code == 1
+    assert len(seen) == 1 and isinstance(seen[0], collections.abc.Iterator)
+    assert "共 2 个文件" in result.output
+
+    result = run("audit", as_reported, agreeing, "--format", "json")
+    text = result.stdout
+    assert text.startswith("[\n  {")
+    data = json.loads(text)
+    assert text == json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n"
+
+
 def test_audit_names_the_cell_of_text_in_a_number_cell(tmp_path):
     copy = tmp_path / "text.xlsm"
     shutil.copy(EXAMPLE, copy)
