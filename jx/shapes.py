@@ -219,16 +219,18 @@ class Measure:
         return self.shape == "change"
 
     def describe(self) -> str:
-        labels = [s.label for s in self.slots]
+        return self.label if self.shape == "rate" else self.written([s.label for s in self.slots])
+
+    def written(self, terms: Sequence[str]) -> str:
+        """The rate written out with ``terms`` for its inputs: labels (编外人数/(…+…)) or numbers (4/(13+4))."""
+        a = list(terms)
         if self.shape == "rate":
-            return self.label
-        if self.shape == "ratio":
-            return f"{labels[0]}/{labels[1]}"
+            return a[0]
         if self.shape == "share":
-            return f"{labels[0]}/({labels[1]}+{labels[0]})"
+            return f"{a[0]}/({a[1]}+{a[0]})"
         if self.shape == "change":
-            return f"({labels[0]}−{labels[1]})/{labels[1]}"
-        return f"{labels[0]}/({labels[1]}−{labels[2]})" if len(labels) > 2 else f"{labels[0]}/{labels[1]}"
+            return f"({a[0]}−{a[1]})/{a[1]}"
+        return f"{a[0]}/({a[1]}−{a[2]})" if len(a) > 2 else f"{a[0]}/{a[1]}"  # ratio, net_ratio
 
     def build(self, env: Mapping[str, Expr], vocab: read.Vocabulary) -> "Measured":
         """The inputs read, the checks on them, the rate, and the edge cases that earn fixed points.
@@ -365,8 +367,9 @@ def _arg(env: Mapping[str, Expr], slot: Slot) -> Expr:
 
 
 @dataclass(frozen=True)
-class CheckPart(Part):
-    shape: ClassVar[str] = "check"
+class OneInputPart(Part):
+    """A part read from one input, worth up to ``points``."""
+
     input: Slot = None
     points: float = 0.0
 
@@ -376,6 +379,11 @@ class CheckPart(Part):
 
     def slots(self):
         return (self.input,)
+
+
+@dataclass(frozen=True)
+class CheckPart(OneInputPart):
+    shape: ClassVar[str] = "check"
 
     def build(self, env, vocab):
         return If(self.input.read(_arg(env, self.input), vocab), lit(self.points), Lit(0.0))
@@ -388,18 +396,8 @@ class CheckPart(Part):
 
 
 @dataclass(frozen=True)
-class TypedPart(Part):
+class TypedPart(OneInputPart):
     """Points typed into a cell, within 0 and the part's points (the common ground of two shapes)."""
-
-    input: Slot = None
-    points: float = 0.0
-
-    @property
-    def max(self):
-        return self.points
-
-    def slots(self):
-        return (self.input,)
 
     def build(self, env, vocab):
         return self.input.read(_arg(env, self.input), vocab)

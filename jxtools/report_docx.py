@@ -209,18 +209,9 @@ def _input_slot(rubric: Rubric, name: str) -> Slot | None:
 
 def _formula(measure, values: Sequence[Any]) -> str | None:
     """The rate with the numbers put in (34/41, 4/(13+4)) when every input is a count."""
-    if not values or not all(_is_number(v) for v in values):
+    if not values or not all(_is_number(v) for v in values) or measure.shape == "rate":
         return None
-    a = [number(v) for v in values]
-    if measure.shape == "ratio":
-        return f"{a[0]}/{a[1]}"
-    if measure.shape == "share":
-        return f"{a[0]}/({a[1]}+{a[0]})"
-    if measure.shape == "change":
-        return f"({a[0]}−{a[1]})/{a[1]}"
-    if measure.shape == "net_ratio":
-        return f"{a[0]}/({a[1]}−{a[2]})" if len(a) > 2 else f"{a[0]}/{a[1]}"
-    return None
+    return measure.written([str(number(v)) for v in values])
 
 
 def _rate_phrase(label: str, rate: float | None, measure, slots: Sequence[Slot | None],

@@ -38,6 +38,7 @@ from jx.rubric import load_rubric
 from jxtools import doctor
 from jxtools.cli import main
 from support.uno_edit import UNO_PRELUDE, uno_python
+from support.vba_syntax import syntax_errors
 
 PIN = importlib.metadata.version("xlwings")
 
@@ -674,39 +675,6 @@ def test_every_assigned_variable_is_declared(built):
 # ------------------------------------------------------------------ VBA syntax (antlr4-vba)
 
 
-def _syntax_errors(text: str, win64: bool) -> list[tuple[int, int, str]]:
-    from antlr4 import CommonTokenStream, InputStream
-    from antlr4.error.ErrorListener import ErrorListener
-    from antlr4_vba.vbaLexer import vbaLexer
-    from antlr4_vba.vbaParser import vbaParser
-    from vba_precompiler.compiler import Compiler
-
-    class Errors(ErrorListener):
-        def __init__(self):
-            self.found = []
-
-        def syntaxError(self, recognizer, symbol, line, column, message, error):
-            self.found.append((line, column, message))
-
-    import tempfile
-
-    with tempfile.TemporaryDirectory() as tmp:
-        source = Path(tmp) / "module.bas"
-        source.write_text(text, encoding="utf-8", newline="")
-        env = {"WIN16": False, "WIN32": True, "WIN64": win64, "MAC": False, "VBA6": False, "VBA7": True,
-               "MAC_OFFICE_VERSION": 0}
-        resolved = Compiler(env).compile(str(source))  # comments out the #If lines and the branch not taken
-    errors = Errors()
-    lexer = vbaLexer(InputStream(resolved))
-    lexer.removeErrorListeners()
-    lexer.addErrorListener(errors)
-    parser = vbaParser(CommonTokenStream(lexer))
-    parser.removeErrorListeners()
-    parser.addErrorListener(errors)
-    parser.startRule()
-    return errors.found
-
-
 @pytest.fixture(scope="module")
 def shenzhen_code(tmp_path_factory) -> str:
     return _read_back(tmp_path_factory.mktemp("syntax"), load_rubric(SHENZHEN))
@@ -715,7 +683,7 @@ def shenzhen_code(tmp_path_factory) -> str:
 def test_the_module_parses_without_syntax_errors(shenzhen_code):
     pytest.importorskip("antlr4_vba")
     pytest.importorskip("vba_precompiler")
-    assert _syntax_errors(shenzhen_code, win64=True) == []
+    assert syntax_errors(shenzhen_code, win64=True) == []
     # The 32-bit branch differs from the 64-bit one only in the DLL's name.
     branches = re.search(r"#If Win64 Then\n(.*?)#Else\n(.*?)#End If", shenzhen_code, re.S).groups()
     assert branches[0].replace("64", "32") == branches[1]
@@ -726,9 +694,9 @@ def test_the_parser_does_catch_errors():
     pytest.importorskip("antlr4_vba")
     pytest.importorskip("vba_precompiler")
     good = 'Attribute VB_Name = "m"\nSub A()\n    If 1 = 1 Then\n        x = 1\n    End If\nEnd Sub\n'
-    assert _syntax_errors(good, win64=True) == []
-    assert _syntax_errors(good.replace("    End If\n", ""), win64=True)
-    assert _syntax_errors(good.replace("x = 1", 'x = "a'), win64=True)
+    assert syntax_errors(good, win64=True) == []
+    assert syntax_errors(good.replace("    End If\n", ""), win64=True)
+    assert syntax_errors(good.replace("x = 1", 'x = "a'), win64=True)
 
 
 # ------------------------------------------------------------------ JxSelfCheck run in LibreOffice's Basic (VBA mode)

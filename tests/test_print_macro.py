@@ -51,6 +51,7 @@ from conftest import SHENZHEN
 from jx.rubric import load_rubric
 from jxtools.build import EXAMPLE, TEMPLATE, example_filled
 from support.uno_edit import UNO_PRELUDE, edit, uno_python
+from support.vba_syntax import syntax_errors
 
 RUBRIC = load_rubric(SHENZHEN)
 LAYOUT = layout(RUBRIC)
@@ -196,37 +197,13 @@ def test_the_builders_areas_are_print_areas():
 # ------------------------------------------------------------------ VBA syntax (antlr4-vba)
 
 
-def _syntax_errors(text: str) -> list[tuple[int, int, str]]:
-    from antlr4 import CommonTokenStream, InputStream
-    from antlr4.error.ErrorListener import ErrorListener
-    from antlr4_vba.vbaLexer import vbaLexer
-    from antlr4_vba.vbaParser import vbaParser
-
-    class Errors(ErrorListener):
-        def __init__(self):
-            self.found = []
-
-        def syntaxError(self, recognizer, symbol, line, column, message, error):
-            self.found.append((line, column, message))
-
-    errors = Errors()
-    lexer = vbaLexer(InputStream(text))
-    lexer.removeErrorListeners()
-    lexer.addErrorListener(errors)
-    parser = vbaParser(CommonTokenStream(lexer))
-    parser.removeErrorListeners()
-    parser.addErrorListener(errors)
-    parser.startRule()
-    return errors.found
-
-
 def test_the_module_and_the_event_parse(modules):
     pytest.importorskip("antlr4_vba")
     for name in (PRINT_MODULE, "ThisWorkbook"):  # the grammar knows VB_Name, not a document's other attributes
-        assert _syntax_errors(f'Attribute VB_Name = "{name}"\n' + _body(modules[name]) + "\n") == [], name
+        assert syntax_errors(f'Attribute VB_Name = "{name}"\n' + _body(modules[name]) + "\n") == [], name
     # a clean parse means something: the same module broken is refused
-    assert _syntax_errors(modules[PRINT_MODULE].replace("    End If\n", "", 1))
-    assert _syntax_errors(modules[PRINT_MODULE].replace("Next r\n", "", 1))
+    assert syntax_errors(modules[PRINT_MODULE].replace("    End If\n", "", 1))
+    assert syntax_errors(modules[PRINT_MODULE].replace("Next r\n", "", 1))
 
 
 def test_every_assigned_variable_is_declared(modules):
