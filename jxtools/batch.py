@@ -34,10 +34,20 @@ def collect(sources: Iterable[Path]) -> list[Path]:
     return files
 
 
+_STOPS = {signal.SIGINT, signal.SIGTERM}
+_MASKS = hasattr(signal, "pthread_sigmask")  # POSIX; on Windows workers are spawned, not forked
+
+
 def _worker_init() -> None:
-    """Workers leave interrupts to the parent, which stops them all (SIGTERM ends a worker at once)."""
+    """Workers leave interrupts to the parent, which stops them all (SIGTERM ends a worker at once).
+
+    A worker is forked with the parent's handlers and with both signals blocked (see
+    :func:`ordered_map`), so a SIGTERM sent before this runs waits here and then ends it quietly.
+    """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    if _MASKS:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOPS)
 
 
 def ordered_map(function: Callable[[Any], T], items: Sequence[Any], jobs: int | None = None,
@@ -62,9 +72,17 @@ def ordered_map(function: Callable[[Any], T], items: Sequence[Any], jobs: int | 
                     bar.update(1)
                 yield result
             return
-        pool = ProcessPoolExecutor(max_workers=jobs, initializer=_worker_init)
         chunk = max(1, min(32, len(items) // (jobs * 8)))
-        for result in pool.map(function, items, chunksize=chunk):
+        # The workers are forked while submitting: block interrupts meanwhile, so that no worker runs
+        # the parent's handlers before its own are set (an interrupt then arrives once this is done).
+        blocked = signal.pthread_sigmask(signal.SIG_BLOCK, _STOPS) if _MASKS else None
+        try:
+            pool = ProcessPoolExecutor(max_workers=jobs, initializer=_worker_init)
+            results = pool.map(function, items, chunksize=chunk)
+        finally:
+            if blocked is not None:
+                signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
+        for result in results:
             if bar:
                 bar.update(1)
             yield result
@@ -87,6 +105,11 @@ def _stop(pool: ProcessPoolExecutor) -> None:
         process.join(timeout=5)
         if process.is_alive():
             process.kill()
+    # The pool's manager thread notices its workers are gone and closes its wake-up pipe; wait for that,
+    # else the interpreter's exit hook may write to the pipe as it closes (a traceback after 已中断).
+    manager = getattr(pool, "_executor_manager_thread", None)
+    if manager is not None:
+        manager.join(timeout=5)
 
 
 def run_batch(files: Sequence[Path], jobs: int | None = None, progress: bool = False) -> Iterator[AuditReport]:
