@@ -709,13 +709,7 @@ def test_the_parser_does_catch_errors():
 _RUNNER = UNO_PRELUDE + r'''
 docs, macro, sheet, first, rows, out, work = sys.argv[1].split(os.pathsep), *sys.argv[2:4], int(sys.argv[4]), \
     int(sys.argv[5]), sys.argv[6], sys.argv[7]
-os.makedirs(os.path.join(work, "user"), exist_ok=True)
-with open(os.path.join(work, "user", "registrymodifications.xcu"), "w") as f:
-    f.write('<?xml version="1.0" encoding="UTF-8"?><oor:items xmlns:oor="http://openoffice.org/2001/registry" '
-            'xmlns:xs="http://www.w3.org/2001/XMLSchema" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">'
-            '<item oor:path="/org.openoffice.Office.Common/Security/Scripting"><prop oor:name="MacroSecurityLevel" '
-            'oor:op="fuse"><value>0</value></prop></item></oor:items>')
-soffice, desktop = start(work)
+soffice, desktop = start(work, macros=True)
 try:
     results = {}
     for path in docs:

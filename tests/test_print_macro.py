@@ -230,17 +230,11 @@ _RUNNER = UNO_PRELUDE + r'''
 from com.sun.star.script.vba.VBAEventId import WORKBOOK_OPEN, WORKBOOK_BEFOREPRINT
 
 jobs, out, work = json.loads(sys.argv[1]), sys.argv[2], sys.argv[3]
-os.makedirs(os.path.join(work, "user"), exist_ok=True)
-with open(os.path.join(work, "user", "registrymodifications.xcu"), "w") as f:
-    f.write('<?xml version="1.0" encoding="UTF-8"?><oor:items xmlns:oor="http://openoffice.org/2001/registry" '
-            'xmlns:xs="http://www.w3.org/2001/XMLSchema" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">'
-            '<item oor:path="/org.openoffice.Office.Common/Security/Scripting"><prop oor:name="MacroSecurityLevel" '
-            'oor:op="fuse"><value>0</value></prop></item></oor:items>')
 
 def areas(sheet):
     return [[a.StartColumn, a.StartRow, a.EndColumn, a.EndRow] for a in sheet.getPrintAreas()]
 
-soffice, desktop = start(work)
+soffice, desktop = start(work, macros=True)
 try:
     # the office's own component context (the VBA event processor is made there), through start()'s pipe
     pipe = next(a for a in soffice.args if a.startswith("--accept=")).split("name=")[1].split(";")[0]

@@ -24,8 +24,15 @@ from com.sun.star.beans import PropertyValue
 def prop(name, value):
     p = PropertyValue(); p.Name = name; p.Value = value; return p
 
-def start(work):
-    """A headless soffice with the profile in ``work``, and its desktop."""
+def start(work, macros=False):
+    """A headless soffice with the profile in ``work``, and its desktop; ``macros``: documents' macros run."""
+    if macros:  # the lowest macro security level, in the throwaway profile only
+        os.makedirs(os.path.join(work, "user"), exist_ok=True)
+        with open(os.path.join(work, "user", "registrymodifications.xcu"), "w") as f:
+            f.write('<?xml version="1.0" encoding="UTF-8"?><oor:items xmlns:oor="http://openoffice.org/2001/registry" '
+                    'xmlns:xs="http://www.w3.org/2001/XMLSchema" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">'
+                    '<item oor:path="/org.openoffice.Office.Common/Security/Scripting">'
+                    '<prop oor:name="MacroSecurityLevel" oor:op="fuse"><value>0</value></prop></item></oor:items>')
     pipe = "jx" + uuid.uuid4().hex
     soffice = subprocess.Popen(["soffice", "--headless", "--norestore", "--nolockcheck", "--nodefault",
                                 "-env:UserInstallation=" + uno.systemPathToFileUrl(work),
