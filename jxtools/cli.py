@@ -351,8 +351,8 @@ def audit(workbooks: tuple[Path, ...], fmt: str | None, output: Path | None) -> 
 
     from .audit import UNREADABLE, conclusion
 
-    # Streamed: each report is printed or reduced to its rows as it arrives, so memory stays flat in the
-    # number of files (the xlsx keeps its table rows, never the reports).
+    # Streamed: each report is printed or reduced to its table rows as it arrives; the reports themselves
+    # are never kept (the xlsx still holds its rows until it is written: a few KB a file).
     counts: Counter = Counter()
     disagree = False
 
