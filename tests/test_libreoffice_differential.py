@@ -37,8 +37,8 @@ from jx.excel import excel_round
 from jx.rubric import load_file, load_rubric
 from jx.shapes import BandsPart, CheckPart, StatusesPart, StepPart
 from jxtools.export import export_workbook
-from support.differential import (ERROR, ERROR_VALUES, Case, Edition, boundary_cases, grade_cases, invalid_cases,
-                                  null_error_case, null_quirk, recalculate, unique, vocabulary_cases)
+from support.differential import (ERROR, ERROR_VALUES, Case, Edition, boundary_cases, check_boundaries_crossed,
+                                  grade_cases, invalid_cases, null_error_case, recalculate, unique, vocabulary_cases)
 from support.libreoffice import RECALC_NEVER, read_values, recalculate_with_libreoffice
 
 pytestmark = [pytest.mark.libreoffice, pytest.mark.slow, needs_libreoffice()]
@@ -402,41 +402,21 @@ def test_every_bound_of_the_data_is_met():
 
 
 def test_every_boundary_is_crossed():
-    """Around each discrete bound the three input sets do not all score alike (the bound is really met)."""
-    groups: dict[str, list[Case]] = {}
-    for case in CASES:
-        if case.boundary:
-            groups.setdefault(case.boundary, []).append(case)
-    assert len(groups) >= 20
-    for label, cases in groups.items():
-        assert len(cases) == 3, label
-        assert len({ED.fingerprint(c.values) for c in cases}) >= 2, label
+    check_boundaries_crossed(ED, CASES)
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
 def test_libreoffice_scores_as_python(case: Case, run):
-    group = run.groups["shenzhen"]
-    problems = group.problems(case)
-    assert not problems, "\n".join(problems)
-    # an error anywhere reaches the total on both sides, and only then
-    scores = ED.scores(ED.libreoffice_reads(case.values))
-    assert (ED.totals(scores)["综合评分"] is ERROR) == any(isinstance(s, str) for s in scores.values())
+    run.groups["shenzhen"].check_case(case)
 
 
 def test_known_libreoffice_differences(run):
-    """Each known difference is real (the strict comparison fails) and is exactly what its reason says."""
-    group = run.groups["shenzhen"]
-    for case in KNOWN:
-        assert group.problems(case), case.name
-        problems = group.problems(case, adjust=null_quirk)
-        assert not problems, case.known + "\n" + "\n".join(problems)
+    run.groups["shenzhen"].check_known(KNOWN)
 
 
 def test_every_indicator_is_compared(run):
-    """Every 分数 cell is a converted JX cell, so the comparison above covers all of them."""
     group = run.groups["shenzhen"]
-    for name in [row.name for row in LAY.scores] + list(LAY.derived) + ["评分等级"]:
-        assert group.names[name] in group.jx_cells, name
+    group.check_every_indicator_compared()
     assert len(group.jx_cells) > len(LAY.scores) + len(LAY.derived) + 1  # and 预算执行's period scores, average
 
 

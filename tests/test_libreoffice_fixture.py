@@ -25,8 +25,8 @@ from conftest import EDITIONS, FIXTURE, load_toml, needs_libreoffice
 from jx.rubric import load_rubric
 from jx.shapes import (BandsPart, CheckPart, EvaluatorPart, LinearPart, PartialPart, PerItemPart, SchedulePart,
                        StatusesPart, StepPart)
-from support.differential import (ERROR, Case, Edition, boundary_cases, grade_cases, invalid_cases, null_error_case,
-                                  null_quirk, recalculate, unique, vocabulary_cases)
+from support.differential import (Case, Edition, boundary_cases, check_boundaries_crossed, grade_cases, invalid_cases,
+                                  null_error_case, recalculate, unique, vocabulary_cases)
 
 pytestmark = [pytest.mark.libreoffice, pytest.mark.slow, needs_libreoffice()]
 
@@ -189,23 +189,12 @@ def test_the_input_sets_reach_every_shape():
 
 
 def test_every_boundary_is_crossed():
-    groups: dict[str, list[Case]] = {}
-    for case in CASES:
-        if case.boundary:
-            groups.setdefault(case.boundary, []).append(case)
-    assert len(groups) >= 20
-    for label, cases in groups.items():
-        assert len(cases) == 3, label
-        assert len({ED.fingerprint(c.values) for c in cases}) >= 2, label
+    check_boundaries_crossed(ED, CASES)
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
 def test_libreoffice_scores_as_python(case: Case, run):
-    group = run.groups["fixture"]
-    problems = group.problems(case)
-    assert not problems, "\n".join(problems)
-    scores = ED.scores(ED.libreoffice_reads(case.values))
-    assert (ED.totals(scores)["综合评分"] is ERROR) == any(isinstance(s, str) for s in scores.values())
+    run.groups["fixture"].check_case(case)
 
 
 def test_the_reference_inputs_score_as_the_rule_texts_say(run):
@@ -258,18 +247,11 @@ def test_logicals_in_number_cells_are_a_libreoffice_difference(run):
 
 
 def test_known_libreoffice_differences(run):
-    """Each known difference is real (the strict comparison fails) and is exactly what its reason says."""
-    group = run.groups["fixture"]
-    for case in KNOWN:
-        assert group.problems(case), case.name
-        problems = group.problems(case, adjust=null_quirk)
-        assert not problems, case.known + "\n" + "\n".join(problems)
+    run.groups["fixture"].check_known(KNOWN)
 
 
 def test_every_indicator_is_compared(run):
-    group = run.groups["fixture"]
-    for name in [row.name for row in ED.lay.scores] + list(ED.lay.derived) + ["评分等级"]:
-        assert group.names[name] in group.jx_cells, name
+    run.groups["fixture"].check_every_indicator_compared()
 
 
 def test_patched_copies_equal_full_exports(run):

@@ -705,6 +705,42 @@ class Group:
                 out.append(f"{cell[0]}!{cell[1]} {what}: LibreOffice {got[cell]!r}, Python {shown}")
         return [f"inputs: {describe(case, ed)}", *out] if out else []
 
+    # The checks every edition's differential module runs (each module adds its own edition's).
+
+    def check_case(self, case: Case) -> None:
+        """LibreOffice gives Python's value in every cell; an error anywhere reaches the total on both
+        sides, and only then."""
+        problems = self.problems(case)
+        assert not problems, "\n".join(problems)
+        ed = self.edition
+        scores = ed.scores(ed.libreoffice_reads(case.values))
+        assert (ed.totals(scores)["综合评分"] is ERROR) == any(isinstance(s, str) for s in scores.values())
+
+    def check_known(self, known: Sequence[Case]) -> None:
+        """Each known difference is real (the strict comparison fails) and is exactly what its reason says."""
+        for case in known:
+            assert self.problems(case), case.name
+            problems = self.problems(case, adjust=null_quirk)
+            assert not problems, case.known + "\n" + "\n".join(problems)
+
+    def check_every_indicator_compared(self) -> None:
+        """Every 分数 cell, subtotal and the grade is a converted JX cell, so the comparison covers them."""
+        lay = self.edition.lay
+        for name in [row.name for row in lay.scores] + list(lay.derived) + ["评分等级"]:
+            assert self.names[name] in self.jx_cells, name
+
+
+def check_boundaries_crossed(ed: Edition, cases: Sequence[Case]) -> None:
+    """Around each discrete bound the three input sets do not all score alike (the bound is really met)."""
+    groups: dict[str, list[Case]] = {}
+    for case in cases:
+        if case.boundary:
+            groups.setdefault(case.boundary, []).append(case)
+    assert len(groups) >= 20
+    for label, around in groups.items():
+        assert len(around) == 3, label
+        assert len({ed.fingerprint(c.values) for c in around}) >= 2, label
+
 
 @dataclass
 class Run:
