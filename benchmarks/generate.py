@@ -1,8 +1,12 @@
-"""Generate many filled workbooks quickly: the example with its numeric inputs varied.
+"""Generate many filled workbooks quickly: the example with its inputs and its targets varied.
 
-Each copy is the example package with only the 基础数据 sheet's input values
-rewritten (and its cached results left as they were, so the audit has
-disagreements to find, as it would in real submissions).
+Each copy is the example package with the 基础数据 sheet's input values
+rewritten, and the figures of its performance targets: each 预期指标值 and
+实际完成值 that begins with a number gets a new one (the target scaled, the
+actual drawn around it, units and words kept), so the files do not share
+their target judgements the way identical copies would. Cached results are
+left as they were, so the audit has disagreements to find, as it would in
+real submissions.
 """
 
 from __future__ import annotations
@@ -34,10 +38,36 @@ def _set_number(xml: bytes, ref: str, value: float) -> bytes:
     return new
 
 
+_TEXT_CELL = re.compile(rb'(<c r="([DE])(\d+)"[^>]*t="inlineStr"[^>]*><is><t[^>]*>)([0-9]+(?:\.[0-9]+)?)(%?)')
+
+
+def _vary_targets(xml: bytes, first: int, last: int, rng: random.Random) -> bytes:
+    """Targets (column D) scaled by 0.5–3, actuals (E) drawn at 0.6–1.5 of their row's new target (≤ 100%)."""
+    targets: dict[bytes, float] = {}
+
+    def vary(m: re.Match) -> bytes:
+        column, row, number = m.group(2), m.group(3), float(m.group(4))
+        if not first <= int(row) <= last:
+            return m.group(0)
+        if column == b"D":
+            value = targets[row] = number * rng.choice((0.5, 1, 1, 2, 3)) if number else number
+        else:
+            value = targets.get(row, number) * rng.uniform(0.6, 1.5)
+        if m.group(5):  # a percentage: at most 100%
+            value = min(value, 100.0)
+        decimals = len(m.group(4).partition(b".")[2])
+        return m.group(1) + (f"{value:.{decimals}f}" if decimals else str(round(value))).encode() + m.group(5)
+
+    return _TEXT_CELL.sub(vary, xml)
+
+
 def generate(count: int, folder: Path, seed: int = 2020) -> list[Path]:
     folder.mkdir(parents=True, exist_ok=True)
     names = defined_names(EXAMPLE)
     inputs_part = sheet_paths(EXAMPLE)["基础数据"]
+    target_sheet, target_ref = names["预期指标值"]
+    targets_part = sheet_paths(EXAMPLE)[target_sheet]
+    first, last = (int(re.sub(r"\D", "", ref)) for ref in target_ref.split(":"))
     with zipfile.ZipFile(EXAMPLE) as z:
         parts = [(info, z.read(info.filename)) for info in z.infolist()]
     rng = random.Random(seed)
@@ -49,6 +79,8 @@ def generate(count: int, folder: Path, seed: int = 2020) -> list[Path]:
                 if info.filename == inputs_part:
                     for name, draw in VARIED.items():
                         data = _set_number(data, names[name][1], draw(rng))
+                elif info.filename == targets_part:
+                    data = _vary_targets(data, first, last, rng)
                 out.writestr(info, data)
         paths.append(path)
     return paths

@@ -696,15 +696,51 @@ class Step(Expr):
         return (self.expr,)
 
     def _compile(self, c) -> Compiled:
-        inner, key = c(self.expr), id(self)
+        inner, key, names = c(self.expr), id(self), free_names(self.expr)
+        # Across evaluations too: a step reads nothing but its free names, so its value for the same
+        # values is the same (a target's parse is shared by every row and every workbook with that
+        # target). Bounded: cleared when full.
+        known: dict[tuple, Any] = {}
 
         def run(env):
             memo = env.setdefault("\0steps", {})
-            if key not in memo:
-                memo[key] = inner(env)
-            return memo[key]
+            if key in memo:
+                return memo[key]
+            values = tuple((type(v), v) for v in map(env.get, names))
+            try:
+                value = known[values]
+            except KeyError:
+                value = inner(env)
+                if len(known) >= STEP_MEMO:
+                    known.clear()
+                known[values] = value
+            except TypeError:  # an unhashable value (a range's cells): computed each time
+                value = inner(env)
+            memo[key] = value
+            return value
 
         return run
+
+
+STEP_MEMO = 4096  # values kept per step (per compiled tree) across evaluations
+
+
+def free_names(expr: Expr) -> tuple[str, ...]:
+    """The environment entries ``expr`` reads (arguments, names, references, ranges), in a fixed order."""
+    found: set[str] = set()
+    seen: set[int] = set()
+    stack = [expr]
+    while stack:
+        e = stack.pop()
+        if id(e) in seen:
+            continue
+        seen.add(id(e))
+        if isinstance(e, Ref):
+            found.add(e.name)
+        elif isinstance(e, (Cell, Span)):
+            found.add(e.text)
+        stack.extend(e.children())
+    return tuple(sorted(found))
 
 
 @dataclass(eq=False)

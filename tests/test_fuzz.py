@@ -165,3 +165,29 @@ def test_ten_thousand_excel_like_calls(edition, name):
             raise AssertionError(f"seed {seed!r}, call {i}: {name}{tuple(args)!r} returned {result!r}") from error
         succeeded += 1
     assert succeeded >= CALLS // 50, f"only {succeeded} of {CALLS} calls succeeded: the draws test nothing"
+
+
+def _outcome(call, args):
+    try:
+        return ("value", call(*args))
+    except JXInputError as error:
+        return ("error", error.message)
+
+
+@pytest.mark.parametrize("edition, name", CASES, ids=[f"{e}:{n}" for e, n in CASES])
+def test_values_kept_across_calls_change_no_result(edition, name):
+    """A step's value is kept across evaluations (by the values it reads): each call must still give
+    exactly what a tree compiled afresh for that one call gives, whatever came before it."""
+    rubric = load_rubric(edition)
+    function = functions(rubric)[name]
+    slots = _kinds(rubric, function)
+    rng = random.Random(f"memo:{edition}:{name}")
+    shared = function.tree.compile()
+    draws = [_draw(rubric, function, slots, rng) for _ in range(300)]
+    for args in draws + draws[::-1]:  # every draw twice: the second time its steps come from the memo
+        try:
+            env = function.values(args)
+        except JXInputError:
+            continue
+        kept, fresh = _outcome(shared, [dict(env)]), _outcome(function.tree.compile(), [dict(env)])
+        assert kept == fresh, (name, args)  # locals only: a tree's repr is exponential in its sharing
