@@ -29,6 +29,7 @@ from __future__ import annotations
 import csv
 import io
 import math
+from copy import copy as _copy_style
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -498,6 +499,7 @@ class _Book:
     def __init__(self) -> None:
         self.wb = Workbook(write_only=True)
         self._styles: dict[tuple[str, str | None], str] = {}
+        self._protos: dict[tuple[str, str | None], Any] = {}  # style → openpyxl's StyleArray of a cell so styled
 
     def style(self, kind: str, fill: str | None = None) -> str:
         key = (kind, fill)
@@ -528,7 +530,11 @@ class _Book:
             if hasattr(value, "item"):  # numpy scalars from pandas
                 value = value.item()
             cell = WriteOnlyCell(ws, _plain(value))
-        cell.style = self.style(kind, fill)
+        proto = self._protos.get((kind, fill))
+        if proto is None:  # the first cell of its style: named once, then its style array is copied (fast)
+            cell.style = self.style(kind, fill)
+            self._protos[(kind, fill)] = proto = cell._style
+        cell._style = _copy_style(proto)
         return cell
 
     def table(self, title: str, cols: Sequence[Col], frame: pd.DataFrame, fills: Sequence[dict[int, str]] = (),
