@@ -14,10 +14,12 @@ Every file gets exactly one 结论, by the precedence in :data:`jxtools.audit.CO
 (see :func:`conclusion`): 无法读取 > 输入错误 > 分数不一致 > 需注意 > 一致.
 一致 is exactly :attr:`AuditReport.ok`.
 
-Each report is reduced to one compact row as it arrives (and, for the audit
-workbook, one small tuple per indicator); tables and statistics are pandas
-frames over those rows, written with openpyxl's streaming (write-only)
-worksheets, so the cost is linear in the number of reports. Text that came
+Each report is reduced as it arrives: the rows its sheets will show go to a
+temporary file (:class:`_Spool`), and memory keeps only what the ranking, the
+grade counts and the duplicates need (a few fields per file) and running
+sums per indicator. Sheets are written once, with openpyxl's streaming
+(write-only) worksheets, so the cost is linear in the number of reports and
+memory nearly flat. Text that came
 from a workbook or a file name is always stored as text, never as a formula
 (``=HYPERLINK(...)`` in a 部门名称 stays the words it is). Widths, wrapped
 text with row heights that show it, frozen bold headers, filters and A4
@@ -29,11 +31,14 @@ from __future__ import annotations
 import csv
 import io
 import math
+import pickle
+import tempfile
 from copy import copy as _copy_style
 import unicodedata
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from functools import lru_cache
+from itertools import islice
 from typing import Any
 
 import pandas as pd
@@ -101,27 +106,41 @@ def _plain(value: Any) -> Any:
 
 @dataclass(slots=True)
 class _Row:
-    """What the workbooks need of one report (the report itself is not kept)."""
+    """What the ranking, the grade counts and the duplicates need of one report; the rest is spooled."""
 
     file: str
     department: Any
     year: Any
-    edition: str | None
     digest: str
     conclusion: str
-    disagreeing: int
-    attention: int
-    first_difference: str | None
     total: float | None
-    claimed_total: Any
     grade: str | None
     claimed_grade: Any
-    missed: int | None
-    flags: tuple[str, ...]
-    error: str | None
-    scores: dict[str, Any] = field(default_factory=dict)  # indicator name → recomputed points or 输入错误
-    marks: dict[str, str] = field(default_factory=dict)  # indicator name → 分数不一致 / 输入错误 (cell colour)
-    deductions: dict[str, float] = field(default_factory=dict)  # indicator name → max − recomputed
+
+
+class _Spool:
+    """Records kept in a temporary file until their sheet is written: memory stays flat in the number of files.
+
+    Read as often as needed (the widths are measured in one pass, the sheet
+    written in the next); removed when closed or collected.
+    """
+
+    def __init__(self) -> None:
+        self._file = tempfile.TemporaryFile()
+        self.count = 0
+
+    def add(self, record: Any) -> None:
+        pickle.dump(record, self._file, pickle.HIGHEST_PROTOCOL)
+        self.count += 1
+
+    def __iter__(self) -> Iterator[Any]:
+        self._file.seek(0)
+        for _ in range(self.count):
+            yield pickle.load(self._file)
+        self._file.seek(0, io.SEEK_END)
+
+    def close(self) -> None:
+        self._file.close()
 
 
 class _Indicators:
@@ -151,57 +170,88 @@ class _Indicators:
             position += 1
 
 
+@dataclass
+class _Lost:
+    """One indicator's deductions over the files: how many were scored, how many lost points, sum, most."""
+
+    scored: int = 0
+    lost: int = 0
+    cents: int = 0  # the deductions' sum in hundredths of a point: exact, whatever the order of the files
+    most: float = 0.0
+
+    def add(self, points: float) -> None:
+        self.scored += 1
+        self.lost += points > 0.004
+        self.cents += round(points * 100)
+        self.most = max(self.most, points)
+
+
 class _Collected:
+    """Each report reduced as it arrives: a small row in memory, its sheet rows spooled to disk."""
+
     def __init__(self, reports: Iterable[AuditReport], details: bool = False) -> None:
         self.rows: list[_Row] = []
         self.indicators = _Indicators()
         self.editions: dict[str, None] = {}
-        self.details: list[tuple] = []  # (row index, 一级指标, 三级指标, 分值, 填报, 复核, 差异, 结论, 原因)
-        self.notices: list[tuple[int, str]] = []  # (row index, flag)
+        self.lost: dict[str, _Lost] = {}  # indicator name → its deductions
+        # per file: (lead values, scores by indicator, marks by indicator, missed, edition, notes)
+        self.summary = _Spool()
+        self.details = _Spool()  # per indicator of each file: (复核结果 values, status)
+        self.notices = _Spool()  # per flag: (file, department, flag)
         for report in reports:
             self._add(report, details)
 
+    def close(self) -> None:
+        for spool in (self.summary, self.details, self.notices):
+            spool.close()
+
     def _add(self, report: AuditReport, details: bool) -> None:
-        index = len(self.rows)
         verdict = conclusion(report)
-        row = _Row(
-            file=_text(report.file) or "", department=_plain(report.department), year=_plain(report.year),
-            edition=report.edition, digest=report.digest or "", conclusion=verdict,
-            disagreeing=len(_score_differences(report)), attention=len(report.flags),
-            first_difference=first_difference(report), total=report.total,
-            claimed_total=_plain(report.claimed_total), grade=report.grade,
-            claimed_grade=_plain(report.claimed_grade),
-            missed=None if report.error is not None else len(report.missed_targets),
-            flags=tuple(report.flags),
-            error=report.error if report.error is not None else input_errors(report, named=False))
+        row = _Row(file=_text(report.file) or "", department=_plain(report.department), year=_plain(report.year),
+                   digest=report.digest or "", conclusion=verdict, total=report.total, grade=report.grade,
+                   claimed_grade=_plain(report.claimed_grade))
+        claimed_total = _plain(report.claimed_total)
+        error = report.error if report.error is not None else input_errors(report, named=False)
+        lead = [row.file, row.department, row.year, verdict, len(_score_differences(report)), len(report.flags),
+                first_difference(report), report.total, claimed_total, report.grade, row.claimed_grade]
+        notes = ["\n".join(report.flags) or None, error]
         if report.edition and report.error is None:
             self.editions.setdefault(report.edition)
         self.indicators.add(report.findings)
+        scores: dict[str, Any] = {}
+        marks: dict[str, str] = {}
         for f in report.findings:
             if f.error is not None:
-                row.scores[f.name], row.marks[f.name] = INPUT_ERROR, INPUT_ERROR
+                scores[f.name], marks[f.name] = INPUT_ERROR, INPUT_ERROR
                 continue
-            row.scores[f.name] = f.recomputed
+            scores[f.name] = f.recomputed
             if f.recomputed is not None:
-                row.deductions[f.name] = round(f.max - f.recomputed, 2)
+                self.lost.setdefault(f.name, _Lost()).add(round(f.max - f.recomputed, 2))
             if not f.agrees:
-                row.marks[f.name] = SCORES_DIFFER
+                marks[f.name] = SCORES_DIFFER
+        self.summary.add((lead, scores, marks, None if report.error is not None else len(report.missed_targets),
+                          report.edition, notes))
         if details:
-            if report.error is not None:
-                self.details.append((index, None, None, None, None, None, None, UNREADABLE, report.error))
-            for f in report.findings:
-                self.details.append((index, f.level1, f.name, f.max, _plain(f.claimed), f.recomputed,
-                                     f.difference, f.status, "；".join(f.notes) or None))
-            if report.findings:
-                total_ok = _total_agrees(report) and report.claimed_grade == report.grade
-                difference = (round(report.claimed_total - report.total, 2)
-                              if _is_number(report.claimed_total) and report.total is not None else None)
-                status = "输入错误" if verdict == INPUT_ERROR else "一致" if total_ok else "不一致"
-                self.details.append((index, None, "综合评分", sum(f.max for f in report.findings),
-                                     row.claimed_total, report.total, difference, status,
-                                     f"评分等级：填报 {_shown(report.claimed_grade)}，复核 {_shown(report.grade)}"))
-            self.notices += [(index, flag) for flag in report.flags]
+            self._details(report, row, verdict, claimed_total)
         self.rows.append(row)
+
+    def _details(self, report: AuditReport, row: _Row, verdict: str, claimed_total: Any) -> None:
+        who = [row.file, row.department]
+        if report.error is not None:
+            self.details.add(([*who, None, None, None, None, None, None, UNREADABLE, report.error], UNREADABLE))
+        for f in report.findings:
+            self.details.add(([*who, f.level1, f.name, f.max, _plain(f.claimed), f.recomputed, f.difference,
+                               f.status, "；".join(f.notes) or None], f.status))
+        if report.findings:
+            total_ok = _total_agrees(report) and report.claimed_grade == report.grade
+            difference = (round(report.claimed_total - report.total, 2)
+                          if _is_number(report.claimed_total) and report.total is not None else None)
+            status = "输入错误" if verdict == INPUT_ERROR else "一致" if total_ok else "不一致"
+            self.details.add(([*who, None, "综合评分", sum(f.max for f in report.findings), claimed_total,
+                               report.total, difference, status,
+                               f"评分等级：填报 {_shown(report.claimed_grade)}，复核 {_shown(report.grade)}"], status))
+        for flag in report.flags:
+            self.notices.add([*who, flag])
 
 
 # ----------------------------------------------------------------------------- safe text
@@ -250,46 +300,51 @@ NOTES = (Col("需要注意", "wrap", 38), Col("错误", "wrap", 30))
 TAIL = (Col("未达成绩效指标数", "int", 8), Col("评分标准版本", "text", 16), *NOTES)
 
 
-def _lead(row: _Row) -> list[Any]:
-    return [row.file, row.department, row.year, row.conclusion, row.disagreeing,
-            row.attention, row.first_difference, row.total, row.claimed_total, row.grade,
-            row.claimed_grade]
+@dataclass(frozen=True)
+class _Rows:
+    """A table's rows as (values, fills: column index → a key of FILLS), readable more than once."""
+
+    read: Callable[[], Iterable[tuple[Sequence[Any], dict[int, str]]]]
+    count: int
 
 
-def _notes(row: _Row) -> list[Any]:
-    return ["\n".join(row.flags) or None, row.error]
+def _framed(frame: pd.DataFrame, fills: Sequence[dict[int, str]] = ()) -> _Rows:
+    def read():
+        for i, values in enumerate(frame.itertuples(index=False, name=None)):
+            yield values, fills[i] if i < len(fills) else {}
+
+    return _Rows(read, len(frame))
 
 
-def _summary_table(data: _Collected) -> tuple[list[Col], pd.DataFrame, list[dict[int, str]]]:
+def _summary_table(data: _Collected) -> tuple[list[Col], _Rows]:
     """汇总: the lead columns, every indicator in rubric order, then the tail; and the cells to colour."""
     names = data.indicators.names
     cols = [*LEAD, *(Col(name, "score", 7) for name in names), *TAIL]
     position = {name: len(LEAD) + i for i, name in enumerate(names)}
     verdict = _column(LEAD, "结论")
-    records, fills = [], []
-    for row in data.rows:
-        records.append([*_lead(row), *(row.scores.get(n) for n in names),
-                        row.missed, row.edition, *_notes(row)])
-        fill = {verdict: row.conclusion} if row.conclusion != AGREES else {}
-        for name, mark in row.marks.items():
-            fill[position[name]] = mark
-        fills.append(fill)
-    return cols, _frame(records, cols), fills
+
+    def read():
+        for lead, scores, marks, missed, edition, notes in data.summary:
+            fill = _verdict_fill(verdict, lead[verdict])
+            for name, mark in marks.items():
+                fill[position[name]] = mark
+            yield [*lead, *(scores.get(n) for n in names), missed, edition, *notes], fill
+
+    return cols, _Rows(read, data.summary.count)
 
 
 def _column(cols: Sequence[Col], header: str) -> int:
     return next(i for i, c in enumerate(cols) if c.header == header)
 
 
+def _verdict_fill(at: int, verdict: str) -> dict[int, str]:
+    """The 结论 cell coloured when the conclusion is not 一致."""
+    return {at: verdict} if verdict != AGREES else {}
+
+
 def _verdict_fills(cols: Sequence[Col], verdicts: Iterable[str]) -> list[dict[int, str]]:
-    """The 结论 cell coloured in every row whose conclusion is not 一致."""
     at = _column(cols, "结论")
-    return [{at: v} if v != AGREES else {} for v in verdicts]
-
-
-def _frame(records: list[list[Any]], cols: Sequence[Col]) -> pd.DataFrame:
-    return pd.DataFrame(records, columns=[c.header for c in cols], dtype=object) if records else \
-        pd.DataFrame({c.header: pd.Series(dtype=object) for c in cols})
+    return [_verdict_fill(at, v) for v in verdicts]
 
 
 # ----------------------------------------------------------------------------- statistics
@@ -354,21 +409,14 @@ def _grades(data: _Collected) -> tuple[pd.DataFrame, dict[str, int]]:
 
 def _deductions(data: _Collected) -> pd.DataFrame:
     """Per indicator: how many files lost points there, the mean deduction among them and over all, the most."""
-    long = pd.DataFrame.from_records(((name, points) for r in data.rows for name, points in r.deductions.items()),
-                                     columns=["指标", "扣分"])
-    long["扣分"] = long["扣分"].astype(float)
-    long["lost"] = long["扣分"] > 0.004
-    g = long.groupby("指标", sort=False)
-    stats = pd.DataFrame({"n": g.size(), "lost": g["lost"].sum(), "sum": g["扣分"].sum(), "max": g["扣分"].max()})
-    stats = stats.reindex(data.indicators.names)
     rows = []
-    for name, s in stats.iterrows():
+    for name in data.indicators.names:
         level1, maxima = data.indicators.meta[name]
-        n, lost = int(0 if pd.isna(s["n"]) else s["n"]), int(0 if pd.isna(s["lost"]) else s["lost"])
-        total = 0.0 if pd.isna(s["sum"]) else float(s["sum"])
+        s = data.lost.get(name, _Lost())
+        n, lost, total = s.scored, s.lost, s.cents / 100
         most = next(iter(maxima)) if len(maxima) == 1 else "/".join(f"{m:g}" for m in sorted(maxima))
         rows.append([level1, name, most, n, lost, lost / n if n else None, round(total / lost, 2) if lost else None,
-                     round(total / n, 2) if n else None, round(float(s["max"]), 2) if n else None])
+                     round(total / n, 2) if n else None, s.most if n else None])
     return pd.DataFrame(rows, columns=[c.header for c in DEDUCTION_COLS], dtype=object)
 
 
@@ -537,39 +585,40 @@ class _Book:
         cell._style = _copy_style(proto)
         return cell
 
-    def table(self, title: str, cols: Sequence[Col], frame: pd.DataFrame, fills: Sequence[dict[int, str]] = (),
-              freeze: str = "A2", notes: Sequence[str] = (), before_rows: Callable[[Any], None] | None = None,
-              repeat_columns: int = 0):
-        """A sheet with one header row and one row per frame row; ``notes`` under it, outside the filter.
+    def table(self, title: str, cols: Sequence[Col], rows: _Rows, freeze: str = "A2", notes: Sequence[str] = (),
+              before_rows: Callable[[Any], None] | None = None, repeat_columns: int = 0):
+        """A sheet with one header row and one row per row of ``rows``; ``notes`` under it, outside the filter.
 
-        ``fills`` colours cells: per row, column index → a key of FILLS. A
-        table too wide for one page prints across several, the first
+        The rows are read twice: once to size the columns to their content,
+        once to write them (each row's height from its wrapped text). A table
+        too wide for one page prints across several, the first
         ``repeat_columns`` columns repeated on each. More rows than a sheet
         holds continue on sheets named ``title（2）`` and so on. Returns the
         first sheet.
         """
-        parts = max(1, math.ceil(len(frame) / MAX_ROWS))
+        content = [0.0] * len(cols)
+        for values, _fill in rows.read():
+            for i, (value, col) in enumerate(zip(values, cols)):
+                content[i] = max(content[i], _shown_width(value, col.kind))
+        widths = [column_width(col, c) for col, c in zip(cols, content)]
+        parts = max(1, math.ceil(rows.count / MAX_ROWS))
+        remaining = iter(rows.read())
         first = None
         for part in range(parts):
-            rows = slice(part * MAX_ROWS, (part + 1) * MAX_ROWS)
-            ws = self._sheet(title if part == 0 else f"{title}（{part + 1}）", cols, frame.iloc[rows],
-                             list(fills[rows]), freeze, notes if part == parts - 1 else (),
+            count = min(MAX_ROWS, rows.count - part * MAX_ROWS)
+            ws = self._sheet(title if part == 0 else f"{title}（{part + 1}）", cols, widths,
+                             islice(remaining, MAX_ROWS), count, freeze, notes if part == parts - 1 else (),
                              before_rows if part == 0 else None, repeat_columns)
             first = first or ws
         return first
 
-    def _sheet(self, title, cols, frame, fills, freeze, notes, before_rows, repeat_columns):
+    def _sheet(self, title, cols, widths, rows, count, freeze, notes, before_rows, repeat_columns):
         ws = self.wb.create_sheet(title)
-        widths = []
-        for index, col in enumerate(cols, start=1):
-            values = frame.iloc[:, index - 1]
-            content = float(values.map(lambda v, k=col.kind: _shown_width(v, k)).max()) if len(values) else 0.0
-            width = column_width(col, content)
-            widths.append(width)
+        for index, width in enumerate(widths, start=1):
             ws.column_dimensions[get_column_letter(index)].width = width
         ws.freeze_panes = freeze
         last = get_column_letter(len(cols))
-        ws.auto_filter.ref = f"A1:{last}{len(frame) + 1}"
+        ws.auto_filter.ref = f"A1:{last}{count + 1}"
         across = pages_across(widths)
         if across > 1 and repeat_columns:
             across = pages_across(widths, sum(widths[:repeat_columns]))
@@ -580,17 +629,12 @@ class _Book:
         ws.row_dimensions[1].height = row_height(max(lines_needed(c.header, w) for c, w in zip(cols, widths)))
         ws.append([self.cell(ws, c.header, "header") for c in cols])
         wrapped = [(i, w) for i, (c, w) in enumerate(zip(cols, widths)) if c.kind in WRAPPING]
-        if wrapped and len(frame):
-            lines = pd.concat([frame.iloc[:, i].map(lambda v, w=w: lines_needed(v, w)) for i, w in wrapped],
-                              axis=1).max(axis=1).astype(int).tolist()
-        else:
-            lines = [1] * len(frame)
         kinds = [c.kind for c in cols]
-        for number, (values, height) in enumerate(zip(frame.itertuples(index=False, name=None), lines)):
-            fill = fills[number] if number < len(fills) else {}
-            ws.row_dimensions[number + 2].height = row_height(height)
+        for number, (values, fill) in enumerate(rows, start=2):
+            ws.row_dimensions[number].height = row_height(max((lines_needed(values[i], w) for i, w in wrapped),
+                                                              default=1))
             ws.append([self.cell(ws, v, k, fill.get(i)) for i, (v, k) in enumerate(zip(values, kinds))])
-            del ws.row_dimensions[number + 2]  # the row is written: its height need not be kept
+            del ws.row_dimensions[number]  # the row is written: its height need not be kept
         if notes:
             ws.append([])
             for note in notes:
@@ -720,16 +764,24 @@ GRADE_COLS = (Col("等级", "text", 8), Col("部门数（复核）", "int", 9), 
 def summary_workbook(reports: Iterable[AuditReport]) -> bytes:
     """The batch summary (``jx batch -o 汇总.xlsx``): 汇总, 排名, 评分图, 等级分布, 指标扣分, 重复."""
     data = _Collected(reports)
+    try:
+        return _summary(data)
+    finally:
+        data.close()
+
+
+def _summary(data: _Collected) -> bytes:
     book = _Book()
-    cols, frame, fills = _summary_table(data)
-    book.table("汇总", cols, frame, fills, freeze="C2", repeat_columns=2)
+    cols, rows = _summary_table(data)
+    book.table("汇总", cols, rows, freeze="C2", repeat_columns=2)
 
     ranked, left_out = _ranking(data)
     rank_fills = _verdict_fills(RANK_COLS, ranked["结论"])
     rank_notes = [f"共 {len(ranked)} 个文件参与排名（按复核的综合评分，同分并列，取最小名次，如 1、2、2、4）。"]
     if any(left_out.values()):
         rank_notes.append(f"未参与排名：无法读取 {left_out[UNREADABLE]} 个，输入错误 {left_out[INPUT_ERROR]} 个（见“汇总”的“错误”列）。")
-    rank_ws = book.table("排名", RANK_COLS, ranked[[c.header for c in RANK_COLS]], rank_fills, notes=rank_notes)
+    rank_ws = book.table("排名", RANK_COLS, _framed(ranked[[c.header for c in RANK_COLS]], rank_fills),
+                         notes=rank_notes)
 
     chart_ws = book.wb.create_sheet("评分图")
     _print_setup(chart_ws, titles=False)
@@ -747,18 +799,18 @@ def summary_workbook(reports: Iterable[AuditReport]) -> bytes:
         grade_notes.append(f"未评定：输入错误 {counts['ungraded']} 个，无法读取 {counts['unreadable']} 个。")
     if counts["claimed_other"]:
         grade_notes.append(f"填报的评分等级为空或不是以上等级：{counts['claimed_other']} 个。")
-    book.table("等级分布", GRADE_COLS, grades, notes=grade_notes,
+    book.table("等级分布", GRADE_COLS, _framed(grades), notes=grade_notes,
                before_rows=lambda ws: ws.add_chart(_grade_chart(ws, len(grades)), "F2"))
 
     deductions = _deductions(data)
-    book.table("指标扣分", DEDUCTION_COLS, deductions,
+    book.table("指标扣分", DEDUCTION_COLS, _framed(deductions),
                notes=["扣分＝分值−复核分数；参评文件：复核得出该指标分数的文件（输入错误的指标、无法读取的文件不计）。"])
 
     duplicates = _duplicates(data)
     dup_fills = _verdict_fills(DUPLICATE_COLS, duplicates["结论"])
     dup_notes = ([] if len(duplicates) else ["未发现重复：没有同一部门同一年度的多个文件，也没有内容完全相同的文件。"])
     dup_notes.append("同一部门同一年度：部门名称忽略空格和全角半角；文件完全相同：SHA-256 相同。")
-    book.table("重复", DUPLICATE_COLS, duplicates, dup_fills, notes=dup_notes)
+    book.table("重复", DUPLICATE_COLS, _framed(duplicates, dup_fills), notes=dup_notes)
     return book.save()
 
 
@@ -771,34 +823,38 @@ NOTICE_COLS = (Col("文件", "wrap", 30), Col("部门", "wrap", 30), Col("需要
 def audit_workbook(reports: Iterable[AuditReport]) -> bytes:
     """The audit (``jx audit --format xlsx``): 结论 per file, 复核结果 per indicator, 需要注意."""
     data = _Collected(reports, details=True)
-    book = _Book()
-    cols = [*LEAD, *NOTES]
-    records = [[*_lead(r), *_notes(r)] for r in data.rows]
-    fills = _verdict_fills(cols, [r.conclusion for r in data.rows])
-    book.table("结论", cols, _frame(records, cols), fills, freeze="C2", repeat_columns=2)
-
-    rows = data.rows
-    records = [[rows[i].file, rows[i].department, *rest] for i, *rest in data.details]
-    status = _column(AUDIT_COLS, "结论")
-    fills = [{status: STATUS_FILL[d[7]]} if d[7] in STATUS_FILL else {} for d in data.details]
-    book.table("复核结果", AUDIT_COLS, _frame(records, AUDIT_COLS), fills, freeze="E2", repeat_columns=2)
-
-    records = [[rows[i].file, rows[i].department, flag] for i, flag in data.notices]
-    book.table("需要注意", NOTICE_COLS, _frame(records, NOTICE_COLS),
-               notes=[] if records else ["没有需要注意的问题。"])
-    return book.save()
+    try:
+        book = _Book()
+        cols = [*LEAD, *NOTES]
+        verdict = _column(cols, "结论")
+        conclusions = _Rows(lambda: (([*lead, *notes], _verdict_fill(verdict, lead[verdict]))
+                                     for lead, _scores, _marks, _missed, _edition, notes in data.summary),
+                            data.summary.count)
+        book.table("结论", cols, conclusions, freeze="C2", repeat_columns=2)
+        status = _column(AUDIT_COLS, "结论")
+        results = _Rows(lambda: ((values, {status: STATUS_FILL[s]} if s in STATUS_FILL else {})
+                                 for values, s in data.details), data.details.count)
+        book.table("复核结果", AUDIT_COLS, results, freeze="E2", repeat_columns=2)
+        notices = _Rows(lambda: ((values, {}) for values in data.notices), data.notices.count)
+        book.table("需要注意", NOTICE_COLS, notices, notes=[] if data.notices.count else ["没有需要注意的问题。"])
+        return book.save()
+    finally:
+        data.close()
 
 
 def summary_csv(reports: Iterable[AuditReport]) -> bytes:
     """The 汇总 rows as CSV (``jx batch -o 汇总.csv``): UTF-8 with BOM, formula-like text quoted with '."""
     data = _Collected(reports)
-    cols, frame, _fills = _summary_table(data)
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow([c.header for c in cols])
-    for values in frame.itertuples(index=False, name=None):
-        writer.writerow(["" if v is None else _csv_text(_plain(v)) for v in values])
-    return out.getvalue().encode("utf-8-sig")
+    try:
+        cols, rows = _summary_table(data)
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\r\n")
+        writer.writerow([c.header for c in cols])
+        for values, _fill in rows.read():
+            writer.writerow(["" if v is None else _csv_text(_plain(v)) for v in values])
+        return out.getvalue().encode("utf-8-sig")
+    finally:
+        data.close()
 
 
 __all__ = ["CONCLUSIONS", "audit_workbook", "conclusion", "first_difference", "summary_csv", "summary_workbook"]
