@@ -18,6 +18,13 @@ interleaved so that drift in the machine's load hits both; medians.
 4. ``import udfs`` against ``import pandas`` (fresh interpreters).
 5. ``jx export`` of the example against an openpyxl load and save of it (the
    floor of any rewrite of the workbook).
+6. The stages of one file's audit in a warm process (``stages.py``): package
+   checks and sheet scans, the whole trusted reading, reading and scoring,
+   each against a calamine read of the same files.
+
+The project's modules are compiled to bytecode first, as an installation
+has them (here ``PYTHONDONTWRITEBYTECODE`` is set, so a checkout would
+otherwise recompile every module in every cold start).
 
 No timing is ever asserted in the tests: the machines are shared and noisy.
 """
@@ -25,6 +32,7 @@ No timing is ever asserted in the tests: the machines are shared and noisy.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import shutil
@@ -154,7 +162,7 @@ def bench_rows(repeat: int, work: Path) -> dict:
 def bench_start(repeat: int) -> dict:
     from jxtools.build import EXAMPLE
 
-    calamine = [PYTHON, "-c", _CALAMINE, str(EXAMPLE), str(EXAMPLE)]
+    calamine = [PYTHON, "-c", _CALAMINE, str(EXAMPLE)]
     return {"help": paired([*JX, "--help"], calamine, repeat),
             "audit": paired([*JX, "audit", str(EXAMPLE)], calamine, repeat)}
 
@@ -170,6 +178,16 @@ def bench_export(repeat: int, work: Path) -> dict:
                   [PYTHON, "-c", _OPENPYXL, str(EXAMPLE), str(work / "plain.xlsx")], repeat)
 
 
+def bench_stages(work: Path) -> dict:
+    from generate import generate
+
+    paths = generate(DISTINCT, work / "stages")
+    out = subprocess.run([PYTHON, str(HERE / "stages.py"), *map(str, paths)], capture_output=True, text=True,
+                         cwd=ROOT, check=True).stdout
+    shutil.rmtree(work / "stages")
+    return json.loads(out)
+
+
 def machine() -> str:
     soffice = subprocess.run(["soffice", "--version"], capture_output=True, text=True).stdout.split("\n")[0]
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
@@ -178,7 +196,8 @@ def machine() -> str:
 
 
 def report(results: dict, args) -> str:
-    lines = [f"机器：{results['machine']}。", f"命令：`python benchmarks/run.py {' '.join(sys.argv[1:])}`，{date.today()}。", "",
+    lines = [f"机器：{results['machine']}。", f"命令：`python benchmarks/run.py {' '.join(sys.argv[1:])}`，{date.today()}"
+             "（本项目的模块先编译成字节码，与安装后相同）。", "",
              "| 项目 | 基线（同一次运行） | 结果 | 比值 |", "|---|---|---|---|"]
 
     def row(name, base_name, r, unit="s"):
@@ -201,6 +220,13 @@ def report(results: dict, args) -> str:
         row("`import udfs`（冷启动，含解释器）", "`import pandas`", results["import"])
     if "export" in results:
         row("`jx export` 示例工作簿", "openpyxl 载入并保存同一工作簿", results["export"])
+    if "stages" in results:
+        names = {"calamine": "calamine 读取全部工作表（基线）", "checked": "文件包检查 + 逐表扫描（公式、错误值、范围）",
+                 "read": "完整的可信读取（名称、版式、公式、取值）", "audit": "读取 + 复核评分（`jx batch` 每个工作进程做的）"}
+        lines += ["", f"每个文件的各阶段（同一进程、预热后，{DISTINCT - 1} 个各不相同的工作簿，各阶段累计）", "",
+                  "| 阶段 | ms/个 | 与 calamine 读取之比 |", "|---|---|---|"]
+        for key, label in names.items():
+            lines.append(f"| {label} | {results['stages'][key]['ms']:.2f} | **{results['stages'][key]['ratio']:.2f}** |")
     if results.get("many"):
         lines += ["", "批量：每个文件的成本与峰值内存（最大的单个进程）", "",
                   "| 文件数 | `jx batch` ms/个 | calamine ms/个 | `jx batch` 峰值 MB | `jx audit --format xlsx` ms/个 | "
@@ -230,17 +256,19 @@ def main() -> None:
     parser.add_argument("--large", action="store_true", help="also 10,000 workbooks (several minutes)")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--skip", nargs="*", default=[], choices=["many", "recalc", "rows", "start", "import",
-                                                                   "export"])
+                                                                   "export", "stages"])
     parser.add_argument("--write", type=Path, help="put the results into this markdown file, between its markers")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",") if s] + ([10_000] if args.large else [])
     results: dict = {"machine": machine()}
     print(results["machine"], flush=True)
+    subprocess.run([PYTHON, "-m", "compileall", "-q", "jx", "jxtools", "addin", "udfs"], cwd=ROOT, check=True,
+                   stdout=subprocess.DEVNULL)
     with tempfile.TemporaryDirectory(prefix="jx-bench-") as tmp:
         work = Path(tmp)
         steps = {"import": lambda: bench_import(args.repeat), "start": lambda: bench_start(args.repeat),
                  "recalc": lambda: bench_recalc(args.repeat, work), "rows": lambda: bench_rows(args.repeat, work),
-                 "export": lambda: bench_export(args.repeat, work),
+                 "export": lambda: bench_export(args.repeat, work), "stages": lambda: bench_stages(work),
                  "many": lambda: bench_many(sizes, args.repeat, work)}
         for name, step in steps.items():
             if name in args.skip:

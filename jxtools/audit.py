@@ -310,10 +310,6 @@ def deduction_reasons(report: AuditReport) -> list[str]:
 UNREADABLE, INPUT_ERROR, SCORES_DIFFER, ATTENTION, AGREES = "无法读取", "输入错误", "分数不一致", "需注意", "一致"
 
 
-def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-
-
 def _score_differences(report: AuditReport) -> list[Finding]:
     """Indicators whose shown score is not the recomputed one (not computed at all counts too)."""
     return [f for f in report.findings if f.error is None and not f.agrees]
