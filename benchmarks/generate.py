@@ -1,7 +1,8 @@
 """Generate many filled workbooks quickly: the example with its inputs and its targets varied.
 
 Each copy is the example package with the 基础数据 sheet's input values
-rewritten, and the figures of its performance targets: each 预期指标值 and
+rewritten (its 部门名称 numbered, so that no two copies are the same
+department), and the figures of its performance targets: each 预期指标值 and
 实际完成值 that begins with a number gets a new one (the target scaled, the
 actual drawn around it, units and words kept), so the files do not share
 their target judgements the way identical copies would. Cached results are
@@ -33,6 +34,15 @@ VARIED = {
 def _set_number(xml: bytes, ref: str, value: float) -> bytes:
     pattern = re.compile(rb'(<c r="' + ref.encode() + rb'"[^>]*?)(?: t="\w+")?>(?:<v>[^<]*</v>|<is>.*?</is>)?</c>')
     new, count = pattern.subn(lambda m: m.group(1) + b"><v>" + repr(float(value)).encode() + b"</v></c>", xml)
+    if count != 1:
+        raise ValueError(f"cell {ref} not found exactly once")
+    return new
+
+
+def _set_text(xml: bytes, ref: str, text: str) -> bytes:
+    pattern = re.compile(rb'(<c r="' + ref.encode() + rb'"[^>]*t="inlineStr"[^>]*><is><t[^>]*>)[^<]*(</t>)')
+    escaped = "".join(c if ord(c) < 128 else f"&#{ord(c)};" for c in text).encode()
+    new, count = pattern.subn(lambda m: m.group(1) + escaped + m.group(2), xml)
     if count != 1:
         raise ValueError(f"cell {ref} not found exactly once")
     return new
@@ -73,12 +83,13 @@ def generate(count: int, folder: Path, seed: int = 2020) -> list[Path]:
     rng = random.Random(seed)
     paths = []
     for i in range(count):
-        path = folder / f"dept-{i:04d}.xlsm"
+        path = folder / f"dept-{i:05d}.xlsm"
         with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as out:
             for info, data in parts:
                 if info.filename == inputs_part:
                     for name, draw in VARIED.items():
                         data = _set_number(data, names[name][1], draw(rng))
+                    data = _set_text(data, names["部门名称"][1], f"测试单位第 {i + 1} 号")
                 elif info.filename == targets_part:
                     data = _vary_targets(data, first, last, rng)
                 out.writestr(info, data)

@@ -52,7 +52,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 PYTHON = sys.executable
 JX = [PYTHON, "-m", "jxtools.cli"]
-DISTINCT = 200  # distinct generated workbooks; larger sets are hard links to them (the page cache is alike for both)
+STAGE_FILES = 200  # distinct generated workbooks for the per-file stages
 _MEASURE = (
     "import resource, subprocess, sys, time\n"
     "t = time.perf_counter()\n"
@@ -99,17 +99,10 @@ def paired(measured: list[str], baseline: list[str], repeat: int, warm: int = 1)
 
 
 def workbooks(count: int, folder: Path) -> list[Path]:
-    """``count`` filled workbooks: DISTINCT generated ones (inputs varied), then hard links to them."""
+    """``count`` filled workbooks, every one different (inputs, department and targets varied)."""
     from generate import generate
 
-    distinct = generate(min(count, DISTINCT), folder.parent / f"{folder.name}-distinct")
-    folder.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for i in range(count):
-        path = folder / f"dept-{i:05d}.xlsm"
-        os.link(distinct[i % len(distinct)], path)
-        paths.append(path)
-    return paths
+    return generate(count, folder)
 
 
 def bench_many(sizes: list[int], repeat: int, work: Path) -> list[dict]:
@@ -126,7 +119,6 @@ def bench_many(sizes: list[int], repeat: int, work: Path) -> list[dict]:
                        calamine, repeat if size <= 1000 else 1, warm=0)
         rows.append({"size": size, "batch": batch, "audit": audit})
         shutil.rmtree(folder)
-        shutil.rmtree(folder.parent / f"{folder.name}-distinct")
     return rows
 
 
@@ -181,7 +173,7 @@ def bench_export(repeat: int, work: Path) -> dict:
 def bench_stages(work: Path) -> dict:
     from generate import generate
 
-    paths = generate(DISTINCT, work / "stages")
+    paths = generate(STAGE_FILES, work / "stages")
     out = subprocess.run([PYTHON, str(HERE / "stages.py"), *map(str, paths)], capture_output=True, text=True,
                          cwd=ROOT, check=True).stdout
     shutil.rmtree(work / "stages")
@@ -223,7 +215,7 @@ def report(results: dict, args) -> str:
     if "stages" in results:
         names = {"calamine": "calamine 读取全部工作表（基线）", "checked": "文件包检查 + 逐表扫描（公式、错误值、范围）",
                  "read": "完整的可信读取（名称、版式、公式、取值）", "audit": "读取 + 复核评分（`jx batch` 每个工作进程做的）"}
-        lines += ["", f"每个文件的各阶段（同一进程、预热后，{DISTINCT - 1} 个各不相同的工作簿，各阶段累计）", "",
+        lines += ["", f"每个文件的各阶段（同一进程、预热后，{STAGE_FILES - 1} 个各不相同的工作簿，各阶段累计）", "",
                   "| 阶段 | ms/个 | 与 calamine 读取之比 |", "|---|---|---|"]
         for key, label in names.items():
             lines.append(f"| {label} | {results['stages'][key]['ms']:.2f} | **{results['stages'][key]['ratio']:.2f}** |")
