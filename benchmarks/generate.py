@@ -12,6 +12,7 @@ real submissions.
 
 from __future__ import annotations
 
+import html
 import random
 import re
 import zipfile
@@ -41,34 +42,74 @@ def _set_number(xml: bytes, ref: str, value: float) -> bytes:
 
 def _set_text(xml: bytes, ref: str, text: str) -> bytes:
     pattern = re.compile(rb'(<c r="' + ref.encode() + rb'"[^>]*t="inlineStr"[^>]*><is><t[^>]*>)[^<]*(</t>)')
-    escaped = "".join(c if ord(c) < 128 else f"&#{ord(c)};" for c in text).encode()
-    new, count = pattern.subn(lambda m: m.group(1) + escaped + m.group(2), xml)
+    new, count = pattern.subn(lambda m: m.group(1) + _escaped(text) + m.group(2), xml)
     if count != 1:
         raise ValueError(f"cell {ref} not found exactly once")
     return new
 
 
-_TEXT_CELL = re.compile(rb'(<c r="([DE])(\d+)"[^>]*t="inlineStr"[^>]*><is><t[^>]*>)([0-9]+(?:\.[0-9]+)?)(%?)')
+_TEXT_CELL = re.compile(rb'(<c r="([DE])(\d+)"[^>]*t="inlineStr"[^>]*><is><t[^>]*>)([^<]*)')
+_FIGURE = re.compile(r"^([0-9]+(?:\.[0-9]+)?)(%?)")
+
+
+def _redrawn(text: str, base: float | None, rng: random.Random) -> tuple[str, float | None]:
+    """A target (``base`` None: its figure scaled by 0.5–3) or an actual (0.6–1.5 of its row's new target).
+
+    Only a text that begins with a figure changes; its unit and words stay,
+    a percentage stays at most 100%. Returns the text and its new figure.
+    """
+    m = _FIGURE.match(text)
+    if not m:
+        return text, None
+    number = float(m.group(1))
+    if base is None:
+        value = number * rng.choice((0.5, 1, 1, 2, 3))
+    else:
+        value = base * rng.uniform(0.6, 1.5)
+    if m.group(2):
+        value = min(value, 100.0)
+    decimals = len(m.group(1).partition(".")[2])
+    shown = f"{value:.{decimals}f}" if decimals else str(round(value))
+    return shown + text[m.end(1):], value
+
+
+def vary_targets(targets: list[dict], rng: random.Random) -> list[dict]:
+    """Target rows ({..., "target", "actual"}) with their figures redrawn."""
+    out = []
+    for row in targets:
+        target, figure = _redrawn(row["target"], None, rng)
+        actual, _ = _redrawn(row["actual"], figure if figure is not None else _first(row["actual"]), rng)
+        out.append(row | {"target": target, "actual": actual})
+    return out
+
+
+def _first(text: str) -> float | None:
+    m = _FIGURE.match(text)
+    return float(m.group(1)) if m else None
 
 
 def _vary_targets(xml: bytes, first: int, last: int, rng: random.Random) -> bytes:
-    """Targets (column D) scaled by 0.5–3, actuals (E) drawn at 0.6–1.5 of their row's new target (≤ 100%)."""
-    targets: dict[bytes, float] = {}
+    """The target sheet's 预期指标值 (column D) and 实际完成值 (E) redrawn, as :func:`vary_targets` does."""
+    figures: dict[bytes, float | None] = {}
 
     def vary(m: re.Match) -> bytes:
-        column, row, number = m.group(2), m.group(3), float(m.group(4))
+        column, row, raw = m.group(2), m.group(3), m.group(4)
         if not first <= int(row) <= last:
             return m.group(0)
+        text = html.unescape(raw.decode())
         if column == b"D":
-            value = targets[row] = number * rng.choice((0.5, 1, 1, 2, 3)) if number else number
+            text, figures[row] = _redrawn(text, None, rng)
         else:
-            value = targets.get(row, number) * rng.uniform(0.6, 1.5)
-        if m.group(5):  # a percentage: at most 100%
-            value = min(value, 100.0)
-        decimals = len(m.group(4).partition(b".")[2])
-        return m.group(1) + (f"{value:.{decimals}f}" if decimals else str(round(value))).encode() + m.group(5)
+            base = figures.get(row)
+            text, _ = _redrawn(text, base if base is not None else _first(text), rng)
+        return m.group(1) + _escaped(text)
 
     return _TEXT_CELL.sub(vary, xml)
+
+
+def _escaped(text: str) -> bytes:
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return "".join(c if ord(c) < 128 else f"&#{ord(c)};" for c in text).encode()
 
 
 def generate(count: int, folder: Path, seed: int = 2020) -> list[Path]:
