@@ -12,7 +12,6 @@ from __future__ import annotations
 import os
 import signal
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -72,6 +71,8 @@ def ordered_map(function: Callable[[Any], T], items: Sequence[Any], jobs: int | 
                     bar.update(1)
                 yield result
             return
+        from concurrent.futures import ProcessPoolExecutor  # here: one workbook needs no pool (8 ms of imports)
+
         chunk = max(1, min(32, len(items) // (jobs * 8)))
         # The workers are forked while submitting: block interrupts meanwhile, so that no worker runs
         # the parent's handlers before its own are set (an interrupt then arrives once this is done).
@@ -95,7 +96,7 @@ def ordered_map(function: Callable[[Any], T], items: Sequence[Any], jobs: int | 
             bar.close()
 
 
-def _stop(pool: ProcessPoolExecutor) -> None:
+def _stop(pool) -> None:
     processes = list((getattr(pool, "_processes", None) or {}).values())
     pool.shutdown(wait=False, cancel_futures=True)
     for process in processes:
