@@ -71,7 +71,7 @@ def ordered_map(function: Callable[[Any], T], items: Sequence[Any], jobs: int | 
                     bar.update(1)
                 yield result
             return
-        from concurrent.futures import ProcessPoolExecutor  # here: one workbook needs no pool (8 ms of imports)
+        from concurrent.futures import ProcessPoolExecutor  # here: one workbook needs no pool (13 ms of imports)
 
         chunk = max(1, min(32, len(items) // (jobs * 8)))
         # The workers are forked while submitting: block interrupts meanwhile, so that no worker runs
