@@ -19,6 +19,7 @@ import zipfile
 from pathlib import Path
 
 from jxtools.build import EXAMPLE
+from jxtools.reading import _escaped as escaped
 from jxtools.workbook_io import defined_names, sheet_paths
 
 VARIED = {
@@ -108,8 +109,8 @@ def _vary_targets(xml: bytes, first: int, last: int, rng: random.Random) -> byte
 
 
 def _escaped(text: str) -> bytes:
-    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return "".join(c if ord(c) < 128 else f"&#{ord(c)};" for c in text).encode()
+    """Text as openpyxl writes it into sheet XML (the reader's own escaping: non-ASCII as character references)."""
+    return escaped(text, ascii_only=True).encode()
 
 
 def generate(count: int, folder: Path, seed: int = 2020) -> list[Path]:

@@ -36,8 +36,7 @@ def main(paths: list[str]) -> None:
     from python_calamine import CalamineWorkbook
 
     from jxtools.audit import audit_file
-    from jxtools.reading import _part, scan_sheet
-    from jxtools.reading import read_workbook
+    from jxtools.reading import _part, read_workbook, scan_sheet
     from jxtools.workbook_io import check_package, read_file, sheet_paths
 
     def calamine(path):

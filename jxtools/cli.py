@@ -187,6 +187,12 @@ class _Group(click.Group):
         except (KeyboardInterrupt, click.exceptions.Abort):
             click.echo("\n已中断：未写出半成品文件。", err=True)
             sys.exit(EXIT_INTERRUPTED)
+        except BrokenPipeError:  # the reader of our output went away (| head): nothing to say to it
+            raise
+        except OSError as error:  # temporary files while building an output: a full disk, a removed folder
+            where = getattr(error, "filename", None) or "临时文件"
+            click.echo(f"错误：{where}：无法读写（{error.strerror or error}）；未写出输出文件。", err=True)
+            sys.exit(EXIT_UNREADABLE)
         finally:
             if previous is not None:
                 signal.signal(signal.SIGTERM, previous)

@@ -119,7 +119,7 @@ class _Row:
 
 
 class _Spool:
-    """Records kept in a temporary file until their sheet is written: memory stays flat in the number of files.
+    """Records kept in a temporary file until their sheet is written: memory does not hold the rows.
 
     Read as often as needed (the widths are measured in one pass, the sheet
     written in the next); removed when closed or collected.

@@ -220,6 +220,20 @@ def test_batch_scores_a_directory_and_keeps_going_past_broken_files(tmp_path, ag
     assert by_file["dept1.xlsm"]["编外人员控制率"] == 0
 
 
+def test_batch_with_no_room_for_its_temporary_files_says_so_and_writes_nothing(tmp_path, agreeing, monkeypatch):
+    import jxtools.report_xlsx as report_xlsx
+
+    def full(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(report_xlsx.tempfile, "TemporaryFile", full)
+    out = tmp_path / "summary.xlsx"
+    result = CliRunner().invoke(main, ["batch", str(agreeing), "-o", str(out), "--jobs", "1"])
+    assert result.exit_code == 2, result.output
+    assert "错误：临时文件：无法读写（No space left on device）；未写出输出文件。" in result.output
+    assert "Traceback" not in result.output and not out.exists()
+
+
 def test_batch_refuses_to_overwrite_an_input(tmp_path, agreeing):
     result = run("batch", agreeing, "-o", agreeing)
     assert result.exit_code == 2 and "不能覆盖输入文件" in result.output
